@@ -81,6 +81,9 @@ type imageFormat struct {
 	// decode decodes the pixels. It is called only after header has passed
 	// the size limits.
 	decode func(data []byte) (image.Image, error)
+	// maxPixelsPerByte is the most pixels a real file of the format can
+	// describe per byte of its own length (see checkPixelBudget).
+	maxPixelsPerByte int64
 }
 
 // imageFormats lists the supported formats. Detection is by signature only,
@@ -93,18 +96,29 @@ var imageFormats = []imageFormat{
 		match:  func(d []byte) bool { return bytes.HasPrefix(d, []byte("\x89PNG\r\n\x1a\n")) },
 		header: stdHeader(png.DecodeConfig, pngResolution),
 		decode: func(d []byte) (image.Image, error) { return png.Decode(bytes.NewReader(d)) },
+		// Deflate expands at most about 1032 times, and every pixel is at
+		// least one byte of the inflated stream at the bit depths that
+		// fingerprints use (1-bit PNGs reach 8 times more, and are not worth
+		// a budget that lets forged headers through).
+		maxPixelsPerByte: 1032,
 	},
 	{
 		name:   formatJPEG,
 		match:  func(d []byte) bool { return bytes.HasPrefix(d, []byte{0xFF, 0xD8, 0xFF}) },
 		header: stdHeader(jpeg.DecodeConfig, jfifResolution),
 		decode: func(d []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(d)) },
+		// Every 8 × 8 block of every scan costs at least a DC code and an
+		// end-of-block code, two bits at the shortest: 256 pixels a byte,
+		// doubled for progressive files' run-length-coded AC scans.
+		maxPixelsPerByte: 512,
 	},
 	{
 		name:   formatBMP,
 		match:  func(d []byte) bool { return bytes.HasPrefix(d, []byte("BM")) },
 		header: stdHeader(bmp.DecodeConfig, bmpResolution),
 		decode: func(d []byte) (image.Image, error) { return bmp.Decode(bytes.NewReader(d)) },
+		// Uncompressed (the decoder reads no RLE): at least one bit a pixel.
+		maxPixelsPerByte: 8,
 	},
 	{
 		name: formatTIFF,
@@ -114,12 +128,18 @@ var imageFormats = []imageFormat{
 		header: stdHeader(tiff.DecodeConfig, tiffResolution),
 		// Only the first image of a multi-page TIFF is decoded.
 		decode: func(d []byte) (image.Image, error) { return tiff.Decode(bytes.NewReader(d)) },
+		// LZW's 12-bit codes stand for strings of up to 4096 bytes, about
+		// 2730 bytes a byte; bilevel CCITT strips compress blank lines even
+		// further, so the budget is generous.
+		maxPixelsPerByte: 4096,
 	},
 	{
 		name:   formatPGM,
 		match:  isNetpbm,
 		header: pgmImageHeader,
 		decode: func(d []byte) (image.Image, error) { return decodePGM(d) },
+		// Uncompressed: a byte a pixel in P5, two or more in P2.
+		maxPixelsPerByte: 1,
 	},
 	{
 		// A WSQ file starts with the SOI marker 0xFF 0xA0 (JPEG's is 0xFF 0xD8).
@@ -143,6 +163,8 @@ var imageFormats = []imageFormat{
 			}
 			return g, nil
 		},
+		// The wsq package checks its own, tighter, budget on the header.
+		maxPixelsPerByte: wsq.MaxPixelsPerByte,
 	},
 }
 
@@ -226,13 +248,38 @@ func detectFormat(data []byte) (*imageFormat, error) {
 //
 // The dimensions are read from the header and checked against MaxImageSide
 // and MaxImagePixels, and so is the size after rescaling, before any pixel
-// is decoded (ErrImageTooLarge). Unknown formats return
+// is decoded (ErrImageTooLarge). Both are also checked against what the
+// file's length can describe in its format (from 1 pixel a byte for PGM to
+// 4096 for TIFF, plus 65,536 pixels for any file), so the memory a decode
+// takes is bounded by the input's size as well as by the limits. Unknown formats return
 // ErrUnknownImageFormat. Every error names the format and the field or
 // stage that failed. DecodeImage does not panic.
 func DecodeImage(data []byte, callerPPI float64) (*Image, error) {
 	if err := checkPPI("caller", callerPPI, true); err != nil {
 		return nil, fmt.Errorf("minutiae: decode image: %w", err)
 	}
+	return decodeImage(data, func(file resolution) float64 { return chooseSourcePPI(callerPPI, file) })
+}
+
+// DecodeImageAt is DecodeImage for containers that state the resolution
+// themselves, such as the HPS field or scanning resolution of an
+// ANSI/NIST-ITL record: ppi is the image's resolution whatever the embedded
+// file says (a JPEG inside a 1000 ppi latent record may carry a generic 300
+// dpi density). ppi must be within MinPPI..MaxPPI; ppi 0 means the container
+// does not know, and DecodeImage's rule applies.
+func DecodeImageAt(data []byte, ppi float64) (*Image, error) {
+	if err := checkPPI("container", ppi, true); err != nil {
+		return nil, fmt.Errorf("minutiae: decode image: %w", err)
+	}
+	if ppi == 0 {
+		return DecodeImage(data, 0)
+	}
+	return decodeImage(data, func(resolution) float64 { return ppi })
+}
+
+// decodeImage is the body of DecodeImage and DecodeImageAt; sourcePPI
+// decides the resolution from what the file states.
+func decodeImage(data []byte, sourcePPIOf func(file resolution) float64) (*Image, error) {
 	f, err := detectFormat(data)
 	if err != nil {
 		return nil, err
@@ -244,9 +291,16 @@ func DecodeImage(data []byte, callerPPI float64) (*Image, error) {
 	if err := checkImageSize(hdr.width, hdr.height); err != nil {
 		return nil, fmt.Errorf("minutiae: decode %s image: header: %w", f.name, err)
 	}
-	sourcePPI := chooseSourcePPI(callerPPI, hdr.res)
+	if err := checkPixelBudget(f, hdr.width, hdr.height, len(data)); err != nil {
+		return nil, fmt.Errorf("minutiae: decode %s image: header: %w", f.name, err)
+	}
+	sourcePPI := sourcePPIOf(hdr.res)
 	outW, outH, resize := rescaledSize(hdr.width, hdr.height, sourcePPI)
 	if err := checkImageSize(outW, outH); err != nil {
+		return nil, fmt.Errorf("minutiae: decode %s image: %d × %d at %g ppi rescaled to %d ppi: %w",
+			f.name, hdr.width, hdr.height, sourcePPI, StandardPPI, err)
+	}
+	if err := checkPixelBudget(f, outW, outH, len(data)); err != nil {
 		return nil, fmt.Errorf("minutiae: decode %s image: %d × %d at %g ppi rescaled to %d ppi: %w",
 			f.name, hdr.width, hdr.height, sourcePPI, StandardPPI, err)
 	}
@@ -311,6 +365,26 @@ func NewImage(g *image.Gray, ppi float64) (*Image, error) {
 		out = rescaleGray(out, outW, outH)
 	}
 	return &Image{Gray: out, PPI: StandardPPI, SourcePPI: ppi, Format: formatRaw}, nil
+}
+
+// pixelBudgetSlack is the number of pixels any file may describe whatever
+// its length: a small image of any content is never refused by
+// checkPixelBudget.
+const pixelBudgetSlack = 1 << 16
+
+// checkPixelBudget refuses a file that claims, or would be rescaled to, more
+// pixels than its own length can describe in its format. The standard
+// decoders allocate the whole image (a progressive JPEG every coefficient)
+// from the header, before they find that the pixel data is missing, so
+// without this a forged 59-byte header within MaxImagePixels would cost
+// hundreds of megabytes; with it, memory stays proportional to the input.
+func checkPixelBudget(f *imageFormat, w, h, dataLen int) error {
+	budget := f.maxPixelsPerByte*int64(dataLen) + pixelBudgetSlack
+	if int64(w)*int64(h) > budget {
+		return fmt.Errorf("%d × %d pixels from %d bytes: more than a %s file can describe (%d pixels a byte): %w",
+			w, h, dataLen, f.name, f.maxPixelsPerByte, ErrImageTooLarge)
+	}
+	return nil
 }
 
 // checkImageSize refuses empty images and images beyond the limits.

@@ -79,8 +79,13 @@ func FuzzDecodeImage(f *testing.F) {
 			return
 		}
 		imgTestCheck(t, im)
-		if ppi != 0 && im.SourcePPI != float64(ppi) {
-			t.Fatalf("SourcePPI %g, the caller said %d", im.SourcePPI, ppi)
+		// The file's credible resolution wins, then the caller's, then 500.
+		fileCredible := im.FilePPI >= MinPPI && im.FilePPI <= MaxPPI && im.SourcePPI == im.FilePPI
+		if !fileCredible && ppi != 0 && im.SourcePPI != float64(ppi) {
+			t.Fatalf("SourcePPI %g, file %g, the caller said %d", im.SourcePPI, im.FilePPI, ppi)
+		}
+		if !fileCredible && ppi == 0 && im.SourcePPI != StandardPPI {
+			t.Fatalf("SourcePPI %g with no credible file resolution and no caller's", im.SourcePPI)
 		}
 	})
 }

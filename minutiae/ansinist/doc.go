@@ -67,8 +67,11 @@
 //
 // Fingerprint.Image hands uncompressed pixels (8-bit grey, and 1-, 16- and
 // 24-bit, converted to grey) to minutiae.NewImage, and WSQ, PNG and
-// baseline JPEG to minutiae.DecodeImage, with the record's resolution when
-// minutiae believes it (MinPPI..MaxPPI). The decoder's own limits
+// baseline JPEG to minutiae.DecodeImageAt. The record's resolution (ISR
+// with NSR, or HPS with SLC) is the standard's own statement and wins over
+// whatever the embedded file says, when it is one minutiae accepts
+// (MinPPI..MaxPPI); otherwise the embedded file's resolution or 500 ppi is
+// used, by DecodeImage's rule. The decoder's own limits
 // (minutiae.MaxImageSide, MaxImagePixels) apply per image and are stricter
 // than Read's, which only refuse the absurd: a transaction is not refused
 // whole because one palm is too large to decode. A compressed image's own

@@ -10,12 +10,14 @@ import (
 
 // Image decodes the fingerprint to 8-bit grey rescaled to 500 ppi, through
 // the minutiae package: uncompressed pixels with minutiae.NewImage, WSQ,
-// PNG and baseline JPEG with minutiae.DecodeImage.
+// PNG and baseline JPEG with minutiae.DecodeImageAt.
 //
-// The record's resolution is passed on when it is one minutiae believes
-// (minutiae.MinPPI..MaxPPI); otherwise (0, unknown, or a stated 96 ppi that
-// no fingerprint is captured at) the image's own resolution or 500 ppi is
-// used, as DecodeImage documents, and Image.SourcePPI tells which.
+// The record's resolution is the standard's own statement, so it wins over
+// whatever an embedded file says (a JPEG in a 1000 ppi latent record may
+// carry a generic 300 dpi density), when it is one minutiae accepts
+// (minutiae.MinPPI..MaxPPI). Otherwise (0, unknown, or a stated 96 ppi that
+// no fingerprint is captured at) the embedded file's own resolution or 500
+// ppi is used, as DecodeImage documents, and Image.SourcePPI tells which.
 //
 // JPEG 2000, lossless JPEG, facsimile-compressed binary images and vendor
 // codes return an error matching ErrUnsupportedCompression. Some Type-5/6
@@ -44,19 +46,19 @@ func (f Fingerprint) decode() (*minutiae.Image, error) {
 	}
 	switch f.Compression {
 	case CompressionWSQ, CompressionPNG, CompressionJPEG:
-		return minutiae.DecodeImage(f.Data, ppi)
+		return minutiae.DecodeImageAt(f.Data, ppi)
 	case CompressionNone:
 		if len(f.Data) == rowBytes(f.Width, f.BitsPerPixel)*f.Height {
 			return f.raw(ppi)
 		}
 		if isTIFF(f.Data) {
-			return minutiae.DecodeImage(f.Data, ppi)
+			return minutiae.DecodeImageAt(f.Data, ppi)
 		}
 		return nil, fmt.Errorf("uncompressed %d×%d image of %d bits per pixel needs %d bytes of data, the record holds %d",
 			f.Width, f.Height, f.BitsPerPixel, rowBytes(f.Width, f.BitsPerPixel)*f.Height, len(f.Data))
 	case CompressionFacsimile:
 		if isTIFF(f.Data) {
-			return minutiae.DecodeImage(f.Data, ppi)
+			return minutiae.DecodeImageAt(f.Data, ppi)
 		}
 	}
 	return nil, fmt.Errorf("%w: %v", ErrUnsupportedCompression, f.Compression)

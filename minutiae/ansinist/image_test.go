@@ -2,8 +2,10 @@ package ansinist
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"math"
@@ -279,4 +281,37 @@ func TestImageIncredibleResolution(t *testing.T) {
 	if img.SourcePPI != 500 || img.Gray.Bounds().Dx() != 4 {
 		t.Errorf("SourcePPI %g, bounds %v", img.SourcePPI, img.Gray.Bounds())
 	}
+}
+
+// The record's resolution is the standard's statement and wins over what an
+// embedded file says: a PNG whose pHYs says 500 ppi, in a Type-14 record of
+// 1000 ppi, is a 1000 ppi image and is halved.
+func TestImageRecordResolutionWins(t *testing.T) {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 400, 300))); err != nil {
+		t.Fatal(err)
+	}
+	withPHYs := pngWithPHYs(buf.Bytes(), 19685) // 500 ppi in pixels a metre
+	img, err := fingerprintOf(t, type14(400, 300, "1000", "PNG", 8, withPHYs), 14).Image()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Gray.Bounds(); b.Dx() != 200 || b.Dy() != 150 || img.SourcePPI != 1000 {
+		t.Errorf("decoded %d×%d from %g ppi; want 200×150 from the record's 1000 ppi (the file said %g)",
+			b.Dx(), b.Dy(), img.SourcePPI, img.FilePPI)
+	}
+}
+
+// pngWithPHYs inserts a pHYs chunk (pixels a metre on both axes, unit metre)
+// after a PNG's IHDR chunk.
+func pngWithPHYs(p []byte, ppm uint32) []byte {
+	const afterIHDR = 8 + 8 + 13 + 4 // signature, IHDR length+type, data, CRC
+	chunk := binary.BigEndian.AppendUint32(nil, 9)
+	body := append([]byte("pHYs"), binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, ppm), ppm)...)
+	body = append(body, 1)
+	chunk = append(chunk, body...)
+	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(body))
+	out := append([]byte{}, p[:afterIHDR]...)
+	out = append(out, chunk...)
+	return append(out, p[afterIHDR:]...)
 }

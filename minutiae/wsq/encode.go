@@ -91,6 +91,7 @@ func Encode(w io.Writer, img *image.Gray, opts *EncodeOptions) error {
 	out := make([]byte, 0, int(float64(width*height)*bitrate/8)+1024)
 	out = appendU16(out, markerSOI)
 	out = appendComment(out, nistComment(width, height, ppi, float32(bitrate)))
+	afterComment := len(out)
 	out = appendTransformTable(out)
 	out = appendQuantTable(out, bins)
 	out = appendFrameHeader(out, width, height, mShift, rScale)
@@ -113,8 +114,38 @@ func Encode(w io.Writer, img *image.Gray, opts *EncodeOptions) error {
 	out = appendBlock(out, 1, table1, block3)
 
 	out = appendU16(out, markerEOI)
+	out = padForDecoders(out, afterComment, int64(width)*int64(height))
 	_, err := w.Write(out)
 	return err
+}
+
+// padForDecoders makes a file that describes more than MaxPixelsPerByte
+// pixels a byte long enough for Decode to accept, by inserting a comment
+// segment of filler at pos. Only nearly blank images need it: their subbands
+// quantize to nothing and are not transmitted, so a blank 4000 × 4000 image
+// takes as few bytes as a blank 400 × 400 one, while Decode refuses such
+// ratios as the mark of a forged header (see MaxPixelsPerByte).
+func padForDecoders(out []byte, pos int, pixels int64) []byte {
+	const segmentOverhead = 4 // COM marker and length
+	const maxText = 0xFFFF - 2
+	need := (pixels+MaxPixelsPerByte-1)/MaxPixelsPerByte - int64(len(out))
+	if need <= 0 {
+		return out
+	}
+	var pad []byte
+	for need > 0 {
+		n := min(max(need-segmentOverhead, 1), maxText)
+		text := []byte("WHORL_PADDING nearly blank image, padded to the decoders' pixels-a-byte bound")
+		for int64(len(text)) < n {
+			text = append(text, ' ')
+		}
+		pad = appendComment(pad, string(text[:n]))
+		need -= n + segmentOverhead
+	}
+	padded := make([]byte, 0, len(out)+len(pad))
+	padded = append(padded, out[:pos]...)
+	padded = append(padded, pad...)
+	return append(padded, out[pos:]...)
 }
 
 // toFloats converts the pixels as NBIS's conv_img_2_flt does: the shift is

@@ -247,3 +247,32 @@ func TestEncodeRejects(t *testing.T) {
 		}
 	}
 }
+
+// A flat image quantizes to nothing and would be a few hundred bytes for any
+// size; Encode pads it so that Decode, which refuses more than
+// MaxPixelsPerByte pixels a byte as a forged header, accepts it.
+func TestEncodeFlatImagesDecode(t *testing.T) {
+	for _, side := range []int{400, 1600, 4000} {
+		g := image.NewGray(image.Rect(0, 0, side, side))
+		for i := range g.Pix {
+			g.Pix[i] = 200
+		}
+		var buf bytes.Buffer
+		if err := Encode(&buf, g, nil); err != nil {
+			t.Fatalf("%d × %d: %v", side, side, err)
+		}
+		out, _, err := Decode(buf.Bytes())
+		if err != nil {
+			t.Fatalf("%d × %d flat image, %d bytes: %v", side, side, buf.Len(), err)
+		}
+		if b := out.Bounds(); b.Dx() != side || b.Dy() != side {
+			t.Fatalf("decoded %v, want %d × %d", b, side, side)
+		}
+		for i, p := range out.Pix {
+			if p != 200 {
+				t.Fatalf("%d × %d: pixel %d is %d, want 200", side, side, i, p)
+			}
+		}
+		t.Logf("%d × %d flat image: %d bytes", side, side, buf.Len())
+	}
+}

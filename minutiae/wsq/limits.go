@@ -20,11 +20,13 @@ const (
 
 	// MaxPixelsPerByte bounds how many pixels a file may claim for each byte
 	// of its own length. Real WSQ files at the usual bitrate (0.75 bits a
-	// pixel) carry about 11 pixels a byte, and nearly blank captures, whose
-	// subbands all quantize to nothing, a few hundred; the format could, in
-	// principle, describe about 20,000 pixels a byte (one 16-bit zero run of
-	// 65,535 coefficients in 3 bytes). 2,048 admits every real file and keeps
-	// the memory a forged header can make the decoder allocate within about
-	// 23 KB per input byte.
+	// pixel) carry about 11 pixels a byte, and nearly blank captures up to
+	// about 1,400. The format itself sets no bound: subbands that quantize to
+	// nothing are not transmitted at all, so a blank 4000 × 4000 image needs
+	// no more bytes than a blank 400 × 400 one. 2,048 admits every real
+	// print and keeps the memory a forged header can make the decoder
+	// allocate within about 23 KB per input byte. Encode pads the files of
+	// blank images with a comment segment so that they stay within it;
+	// another encoder's blank image beyond it is refused.
 	MaxPixelsPerByte = 2048
 )

@@ -63,9 +63,20 @@ var fingerNames = [...]string{
 	"left thumb", "left index", "left middle", "left ring", "left little",
 }
 
+// slapNames names the ANSI/NIST-ITL codes beyond the ten fingers that
+// transactions carry for plain (slap) impressions. They are not positions a
+// template can have (Valid is false), but readers report them.
+var slapNames = map[FingerPosition]string{
+	11: "plain right thumb", 12: "plain left thumb", 13: "plain right four fingers",
+	14: "plain left four fingers", 15: "plain thumbs",
+}
+
 func (p FingerPosition) String() string {
 	if p.Valid() {
 		return fingerNames[p]
+	}
+	if name, ok := slapNames[p]; ok {
+		return name
 	}
 	return fmt.Sprintf("FingerPosition(%d)", uint8(p))
 }

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/whorlafis/whorl/matcher"
+)
+
+// speedResult is the JSON of the speed suite. ExtractMsMedian is null for
+// template sources that read stored templates instead of extracting.
+type speedResult struct {
+	ExtractMsMedian *float64 `json:"extract_ms_median"`
+	PrepareUsMedian float64  `json:"prepare_us_median"`
+	ComparePerSec   float64  `json:"compare_per_sec"`
+	Comparisons     int      `json:"comparisons"`
+}
+
+// runSpeed measures, on one goroutine, the time to obtain and prepare each
+// template, and the comparisons per second of one Matcher against prepared
+// templates: every template of each set as probe against every other
+// template of its set, probe by probe, as a search scans a gallery.
+func runSpeed(args []string) error {
+	fs := flag.NewFlagSet("speed", flag.ContinueOnError)
+	jsonOut := fs.String("json", "", "write the results as JSON to this file")
+	source := fs.String("templates", defaultTemplates, "template source: "+sourceNames())
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("no set folder given")
+	}
+	src := templateSources[*source]
+	if src == nil {
+		return fmt.Errorf("unknown template source %q: %s", *source, sourceNames())
+	}
+	var sourceTimes, prepareTimes []time.Duration
+	var sets [][]*matcher.Prepared
+	for _, dir := range fs.Args() {
+		var set []*matcher.Prepared
+		for f := range fingers {
+			for i := 1; i <= impressions; i++ {
+				path := filepath.Join(dir, fmt.Sprintf("%d_%d.tif", firstFinger+f, i))
+				t0 := time.Now()
+				t, err := src(path)
+				t1 := time.Now()
+				if err != nil {
+					continue // a failure to enrol; the accuracy suite counts them
+				}
+				p := matcher.Prepare(t)
+				sourceTimes = append(sourceTimes, t1.Sub(t0))
+				prepareTimes = append(prepareTimes, time.Since(t1))
+				set = append(set, p)
+			}
+		}
+		sets = append(sets, set)
+	}
+	total := 0
+	for _, s := range sets {
+		total += len(s) * (len(s) - 1)
+	}
+	progress := newProgress("comparisons", total)
+	m := matcher.NewMatcher()
+	n := 0
+	start := time.Now()
+	for _, set := range sets {
+		for i, probe := range set {
+			for j, cand := range set {
+				if i != j {
+					m.Compare(probe, cand)
+					n++
+				}
+			}
+			progress.add(len(set) - 1)
+		}
+	}
+	elapsed := time.Since(start)
+	progress.done()
+	res := speedResult{
+		PrepareUsMedian: float64(median(prepareTimes).Nanoseconds()) / 1e3,
+		ComparePerSec:   float64(n) / elapsed.Seconds(),
+		Comparisons:     n,
+	}
+	fmt.Printf("templates %s: %d templates, prepare median %.1f µs\n", *source, len(prepareTimes), res.PrepareUsMedian)
+	if *source != "iso" {
+		ms := float64(median(sourceTimes).Nanoseconds()) / 1e6
+		res.ExtractMsMedian = &ms
+		fmt.Printf("extraction median %.2f ms per image\n", ms)
+	}
+	fmt.Printf("%d comparisons in %v on one goroutine: %.0f comparisons/s\n", n, elapsed.Round(time.Millisecond), res.ComparePerSec)
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
+	}
+	return nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}

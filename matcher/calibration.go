@@ -1,0 +1,75 @@
+package matcher
+
+import "math"
+
+// calibrationPoint is one point of the score → FMR table: the fraction of
+// impostor comparisons that scored at least Score.
+type calibrationPoint struct {
+	Score float64
+	FMR   float64
+}
+
+// FMR returns the estimated false match rate of a score: the fraction of
+// impostor comparisons (pairs of different fingers) expected to score at
+// least as high. It reads the table in calibration_table.go, measured by
+// `go run ./benchmarks calibrate` on impostor pairs, interpolating
+// log(FMR) linearly between its points. Below the first point it returns
+// 1; above the highest impostor score measured it returns the table's
+// floor, one over the number of impostor comparisons, which is then an
+// upper bound rather than an estimate (see calibrationImpostors).
+func FMR(score float64) float64 {
+	t := calibrationTable
+	if len(t) == 0 || score <= t[0].Score {
+		return 1
+	}
+	for i := 1; i < len(t); i++ {
+		if score <= t[i].Score {
+			a, b := t[i-1], t[i]
+			if b.Score == a.Score {
+				return b.FMR
+			}
+			f := (score - a.Score) / (b.Score - a.Score)
+			return math.Exp(math.Log(a.FMR) + f*(math.Log(b.FMR)-math.Log(a.FMR)))
+		}
+	}
+	return t[len(t)-1].FMR
+}
+
+// ThresholdAtFMR returns the lowest score whose estimated FMR is at most
+// fmr, so that deciding "match" at Score ≥ threshold has that FMR. ok is
+// false when fmr is below what the calibration measured (one over the
+// number of impostor comparisons): the threshold returned is then the
+// highest point of the table, whose FMR is only known to be at most the
+// table's floor.
+func ThresholdAtFMR(fmr float64) (threshold float64, ok bool) {
+	t := calibrationTable
+	if len(t) == 0 {
+		return math.Inf(1), false
+	}
+	if fmr >= t[0].FMR {
+		return t[0].Score, true
+	}
+	for i := 1; i < len(t); i++ {
+		a, b := t[i-1], t[i]
+		if fmr >= b.FMR {
+			if a.FMR == b.FMR || a.Score == b.Score {
+				return b.Score, true
+			}
+			f := (math.Log(fmr) - math.Log(a.FMR)) / (math.Log(b.FMR) - math.Log(a.FMR))
+			return a.Score + f*(b.Score-a.Score), true
+		}
+	}
+	return t[len(t)-1].Score, false
+}
+
+// DecisionFMR is the false match rate at which Whorl decides "same finger"
+// unless told otherwise.
+const DecisionFMR = 1e-4
+
+// DecisionThreshold is the score at DecisionFMR according to the
+// calibration table: Score ≥ DecisionThreshold is a match. With the table
+// measured on 11,520 impostor comparisons, FMR 1e-4 is at the limit of what
+// it resolves (1/11,520 ≈ 8.7e-5): the threshold sits between the two
+// highest impostor scores seen, and a larger impostor set is needed to
+// state it with confidence.
+var DecisionThreshold, _ = ThresholdAtFMR(DecisionFMR)

@@ -1,0 +1,172 @@
+package minutiae
+
+// The tunable constants of the extraction pipeline (Extract). Every length
+// is in pixels at 500 ppi, every angle in radians. The values were set on
+// FVC2002 set B by eye and by agreement with the SecuGen templates of all
+// four sets (TestExtractAgreesWithOtherExtractors), where most of them sit
+// on a plateau (±0.3 points when halved or doubled), not yet by matching
+// accuracy: any change must be measured on all four sets (see
+// ../shared/data/README.md).
+
+// Blocks.
+const (
+	// blockSize is the side of the square blocks in which the orientation,
+	// the mask, the ridge frequency and the quality are computed (about one
+	// ridge period).
+	blockSize = 8
+)
+
+// Segmentation mask (stage_mask.go).
+const (
+	// maskWindowBlocks is the radius, in blocks, of the window over which a
+	// block's grey-level contrast is measured (1: 3 × 3 blocks, 24 pixels).
+	maskWindowBlocks = 1
+	// maskMinStdDev is the smallest grey-level standard deviation (0–255
+	// scale) of a foreground block, whatever the rest of the image.
+	maskMinStdDev = 3.0
+	// maskRelStdDev is the smallest standard deviation of a foreground
+	// block relative to the image's high (maskStdPercentile) block standard
+	// deviation: it adapts the threshold to dry, wet and low-contrast prints.
+	maskRelStdDev = 0.30
+	// maskStdPercentile is the percentile of block standard deviations used
+	// as the image's "good contrast" reference for maskRelStdDev.
+	maskStdPercentile = 0.90
+	// maskOtsuShare scales the Otsu threshold between the low (background)
+	// and high (print) block standard deviations; the share of it a
+	// foreground block must reach cuts textured sensor backgrounds (the
+	// column stripes and blotches of capacitive sensors).
+	maskOtsuShare = 0.7
+	// maskMinCoherence is the smallest orientation coherence (0–1) of a
+	// foreground block; blocks with clear contrast but no ridge flow
+	// (smudges, text, the sensor's edge) fall below it.
+	maskMinCoherence = 0.12
+	// maskSmoothPasses is the number of 3 × 3 majority-vote passes that
+	// smooth the block mask before the largest region is kept.
+	maskSmoothPasses = 2
+	// maskKeepRatio keeps, besides the largest foreground region, every
+	// region at least this share of its size (a print split by a crease).
+	maskKeepRatio = 0.25
+)
+
+// Orientation field (stage_orientation.go).
+const (
+	// orientWindowBlocks is the radius, in blocks, of the window whose
+	// gradient moments give a block's raw orientation (1: 24 × 24 pixels).
+	orientWindowBlocks = 1
+	// orientSmoothSigma is the standard deviation, in blocks, of the
+	// Gaussian that smooths the doubled-angle vector field.
+	orientSmoothSigma = 1.5
+	// orientSmoothRadius is the radius, in blocks, of that Gaussian.
+	orientSmoothRadius = 3
+)
+
+// Ridge frequency (stage_frequency.go), after Hong, Wan and Jain (1998).
+const (
+	// freqSignatureLength is the length l, across the ridges, of the
+	// oriented window whose x-signature gives a block's ridge period.
+	freqSignatureLength = 32
+	// freqSignatureWidth is the width w, along the ridges, over which each
+	// x-signature sample is averaged.
+	freqSignatureWidth = 16
+	// periodMin and periodMax bound a plausible ridge period (inter-ridge
+	// distance) at 500 ppi; measured periods outside are invalid.
+	periodMin = 4.0
+	periodMax = 16.0
+	// periodDefault is used when no block of the print yields a valid
+	// period (about 9 pixels at 500 ppi for adult fingers).
+	periodDefault = 9.0
+	// freqMinAmplitude is the smallest peak-to-valley amplitude of an
+	// x-signature, in normalised grey units, for its period to be believed.
+	freqMinAmplitude = 0.25
+	// freqFillPasses bounds the passes that fill invalid blocks from their
+	// valid neighbours.
+	freqFillPasses = 16
+	// freqSmoothRadius is the radius, in blocks, of the box filter that
+	// smooths the period field after filling.
+	freqSmoothRadius = 2
+)
+
+// Enhancement (stage_enhance.go): an oriented, separable Gabor filter, a
+// Gaussian along the ridges followed by an even Gabor profile across them.
+const (
+	// enhanceAngleBins is the number of orientations the filters are
+	// precomputed for (over π).
+	enhanceAngleBins = 32
+	// enhancePeriodStep is the step, in pixels, between the ridge periods
+	// the across-ridge profiles are precomputed for.
+	enhancePeriodStep = 0.5
+	// enhanceAlongSigma is the standard deviation of the Gaussian that
+	// smooths along the ridges (it bridges small breaks and pores).
+	enhanceAlongSigma = 4.0
+	// enhanceAlongRadius is its radius in pixels.
+	enhanceAlongRadius = 8
+	// enhanceAcrossSigmaRatio is the standard deviation of the
+	// across-ridge Gabor envelope as a share of the local ridge period.
+	enhanceAcrossSigmaRatio = 0.50
+	// enhanceAcrossMaxRadius caps the across-ridge profile's radius.
+	enhanceAcrossMaxRadius = 9
+)
+
+// Minutia detection (stage_detect.go).
+const (
+	// directionTraceLength is how far, in skeleton steps, a ridge is
+	// followed from a minutia to measure its direction.
+	directionTraceLength = 10
+	// directionTraceMin is the shortest traced ridge whose end still gives
+	// a direction; shorter traces fall back to the orientation field.
+	directionTraceMin = 4
+	// walkMaxLength is how far ridges are followed to find spurs, islands
+	// and bridges (the longest of the lengths below).
+	walkMaxLength = 20
+)
+
+// False-minutia removal (stage_filter.go).
+const (
+	// borderMargin is the least distance from a kept minutia to the edge
+	// of the mask or of the image: ridges are cut there, not ended.
+	borderMargin = 16
+	// spurMaxLength: an ending whose ridge meets a bifurcation within this
+	// many steps is a spur (a hair on the skeleton). Thinning prunes such
+	// branches from the skeleton (stage_thin.go); the filter removes any
+	// left, with their bifurcation.
+	spurMaxLength = 10
+	// islandMaxLength: two endings joined by a ridge this short are an
+	// island or a dot (noise); both go.
+	islandMaxLength = 18
+	// bridgeMaxLength: two bifurcations joined by a ridge this short are a
+	// bridge between two ridges or the two sides of a hole; both go. (Two
+	// branches of one bifurcation that meet again within walkMaxLength
+	// are a hole whatever their length.)
+	bridgeMaxLength = 10
+	// breakMaxDistance: two endings closer than this, facing each other
+	// along the ridge flow, are one broken ridge; both go.
+	breakMaxDistance = 16.0
+	// breakMaxAngle is the largest difference from exactly opposite
+	// directions for a break, and the largest angle between an ending's
+	// backward direction and the line to the other ending.
+	breakMaxAngle = 0.8 // about 45°
+	// clusterRadius and clusterMaxOthers: a minutia with more than
+	// clusterMaxOthers others within clusterRadius lies in a noisy cluster;
+	// all of them go.
+	clusterRadius    = 10.0
+	clusterMaxOthers = 2
+	// minDistance: two minutiae closer than this go together (holes, tiny
+	// loops).
+	minDistance = 5.0
+)
+
+// Quality (stage_quality.go).
+const (
+	// qualityGoodStdDev is the block grey-level standard deviation (0–255)
+	// above which contrast counts as fully good.
+	qualityGoodStdDev = 30.0
+	// qualityGoodCoherence is the orientation coherence above which ridge
+	// flow counts as fully clear.
+	qualityGoodCoherence = 0.6
+	// qualityBorderRange is the distance from the mask's edge within which
+	// a minutia's quality is scaled down (to half at borderMargin).
+	qualityBorderRange = 40
+	// qualityMinArea is the mask area, in pixels, below which the print's
+	// quality is scaled down in proportion (too little to match on).
+	qualityMinArea = 150 * 150
+)

@@ -21,8 +21,8 @@ import (
 )
 
 // defaultTemplates is the template source used unless --templates says
-// otherwise. It becomes "extract" once minutiae.Extract exists.
-const defaultTemplates = "iso"
+// otherwise: our own extractor.
+const defaultTemplates = "extract"
 
 // A TemplateSource gives the template of one fingerprint image, named by
 // the image's path.
@@ -33,6 +33,25 @@ var templateSources = map[string]TemplateSource{
 	// iso reads DIR/iso_templates/<name>.iso, the ISO/IEC 19794-2:2005
 	// template made from DIR/<name>.tif by a commercial extractor.
 	"iso": isoTemplate,
+	// extract decodes the image, rescaled to 500 ppi, and runs
+	// minutiae.Extract on it.
+	"extract": extractTemplate,
+}
+
+// setPPI is the scanning resolution of the FVC2002 sets whose TIFF files
+// state none and which are not 500 ppi (data/README.md: DB2 is 569 ppi).
+var setPPI = map[string]float64{"DB2_A": 569, "DB2_B": 569}
+
+func extractTemplate(imagePath string) (minutiae.Template, error) {
+	data, err := os.ReadFile(imagePath)
+	if err != nil {
+		return minutiae.Template{}, err
+	}
+	img, err := minutiae.DecodeImage(data, setPPI[filepath.Base(filepath.Dir(imagePath))])
+	if err != nil {
+		return minutiae.Template{}, err
+	}
+	return minutiae.Extract(img, nil)
 }
 
 func isoTemplate(imagePath string) (minutiae.Template, error) {

@@ -3,6 +3,8 @@ package matcher
 import (
 	"math"
 	"sync"
+
+	"github.com/whorlafis/whorl/minutiae"
 )
 
 // Pair is one matched pair of minutiae: indexes into the probe's and the
@@ -27,14 +29,6 @@ type root struct {
 	p, c  uint8
 }
 
-// before tells whether r is tried before s.
-func (r root) before(s root) bool {
-	if r.votes != s.votes {
-		return r.votes > s.votes
-	}
-	return r.p < s.p || r.p == s.p && r.c < s.c
-}
-
 // candidate is a pair waiting in the priority queue of the pairing's growth,
 // ordered by how badly the edge that proposed it matched.
 type candidate struct {
@@ -50,7 +44,8 @@ type Matcher struct {
 	votes   []uint16 // probe × candidate minutia pairs: matching edges through them
 	covered []bool   // probe × candidate pairs already part of a grown pairing
 	roots   []root
-	hot     []int32 // probe × candidate pairs with at least minRootVotes
+	hot     []uint16 // probe × candidate pairs with at least minRootVotes
+	matches []uint32 // findRoots' buffer of matching edges: both vote indexes
 	heap    []candidate
 	pToC    [minutiaeCap]int16
 	cToP    [minutiaeCap]int16
@@ -61,13 +56,22 @@ type Matcher struct {
 
 const minutiaeCap = 256
 
+// matchBuf is the size of findRoots' buffer of matching edges; it is
+// emptied whenever a bucket might not fit. A bucket always fits: it holds
+// each of at most MaxMinutiae·rootNeighbors edges once.
+const matchBuf = 1 << 14
+
+// A compile-time check that a bucket fits in the buffer.
+const _ = uint(matchBuf - minutiae.MaxMinutiae*rootNeighbors)
+
 // NewMatcher returns a Matcher with its scratch memory allocated.
 func NewMatcher() *Matcher {
 	m := &Matcher{
 		votes:   make([]uint16, minutiaeCap*minutiaeCap),
 		covered: make([]bool, minutiaeCap*minutiaeCap),
 		roots:   make([]root, 0, maxRoots),
-		hot:     make([]int32, 0, 1024),
+		hot:     make([]uint16, minutiaeCap*minutiaeCap),
+		matches: make([]uint32, matchBuf),
 		heap:    make([]candidate, 0, 1024),
 		pairs:   make([]Pair, 0, minutiaeCap),
 		best:    make([]Pair, 0, minutiaeCap),
@@ -122,16 +126,6 @@ var maxRotationDrift16 = int32(math.Round(maxRotationDrift / (2 * math.Pi) * fix
 var angleTolerance16 = int32(math.Round(angleTolerance / (2 * math.Pi) * fixedTurn))
 
 const invAngleTolerance16 = 1 / (angleTolerance / (2 * math.Pi) * fixedTurn)
-
-// sameShape tells whether edge a has the shape of edge b within the
-// tolerances (tol16 is angleTolerance16, passed in to keep it in a
-// register). It is small enough to be inlined in the hot loops.
-func sameShape(a, b *edge, tol16 int32) bool {
-	dl := a.length - b.length
-	return dl <= b.tol && -dl <= b.tol &&
-		fixedDiff(a.refAngle, b.refAngle) <= tol16 &&
-		fixedDiff(a.nbrAngle, b.nbrAngle) <= tol16
-}
 
 // edgeError tells how far apart the shapes of two edges that match are,
 // from 0 for identical up to 3 at the limit of every tolerance.
@@ -199,49 +193,95 @@ func score(n, supported, sameKind, edges, np, nc int) float64 {
 // findRoots fills m.roots with the best-voted root pairs, most votes first.
 func (m *Matcher) findRoots(probe, cand *Prepared) {
 	nc := len(cand.points)
-	votes := m.votes[:len(probe.points)*nc]
-	clear(votes)
-	cs := cand.cellStart
-	tol16 := angleTolerance16
-	hot := m.hot[:0] // pairs that reached minRootVotes
-	for i := range probe.lookups {
-		pe := &probe.lookups[i]
-		bucket := cand.rootEdges[cs[pe.cell]:cs[pe.cell+1]]
-		for j := range bucket {
-			ce := &bucket[j]
-			if ce.length > pe.hi {
-				break // the bucket is sorted by length
-			}
-			if ce.length < pe.lo || fixedDiff(pe.refAngle, ce.refAngle) > tol16 || fixedDiff(pe.nbrAngle, ce.nbrAngle) > tol16 {
-				continue
-			}
-			for _, k := range [2]int{int(pe.from)*nc + int(ce.from), int(pe.to)*nc + int(ce.to)} {
-				votes[k]++
-				if votes[k] == minRootVotes {
-					hot = append(hot, int32(k))
+	clear(m.votes[:len(probe.points)*nc])
+	// votes and hot are indexed by uint16: a probe × candidate pair index is
+	// below 255·256, so the compiler drops the bounds checks.
+	votes := (*[minutiaeCap * minutiaeCap]uint16)(m.votes)
+	hot := (*[minutiaeCap * minutiaeCap]uint16)(m.hot)
+	nhot := 0 // hot[:nhot] are the pairs that reached minRootVotes, each once
+	// Two passes over a buffer of matching edges: the scan of the edge
+	// table has no dependency from one entry to the next except the
+	// buffer's end, and only the matches (a quarter of the entries) pay
+	// for the read-modify-write of the votes.
+	matches := (*[matchBuf]uint32)(m.matches)
+	n := 0
+	vote := func() {
+		for _, kk := range matches[:n] {
+			for _, k := range [2]uint16{uint16(kk), uint16(kk >> 16)} {
+				v := votes[k] + 1
+				votes[k] = v
+				if v == minRootVotes {
+					hot[uint16(nhot)] = k
+					nhot++
 				}
 			}
 		}
+		n = 0
 	}
-	m.hot = hot
-	roots := m.roots[:0]
+	cs := cand.cellStart
+	// An angle difference d is within tolerance when uint16(d + tol) <= 2·tol:
+	// one subtraction and one unsigned compare, no absolute value.
+	tol := uint16(angleTolerance16)
+	for i := range probe.lookups {
+		pe := &probe.lookups[i]
+		bucket := cand.rootEdges[cs[pe.cell]:cs[pe.cell+1]]
+		if n+len(bucket) > matchBuf {
+			vote()
+		}
+		lo, hi := pe.lo, pe.hi
+		ref, nbr := pe.refAngle+tol, pe.nbrAngle+tol
+		kf, kt := uint32(int(pe.from)*nc), uint32(int(pe.to)*nc)<<16
+		for j := range bucket {
+			ce := &bucket[j]
+			if ce.length > hi {
+				break // the bucket is sorted by length
+			}
+			// Branch-free: whether the edge matches is about a coin toss
+			// for the predictor, so the pair of vote indexes is always
+			// written and the buffer's end only advances on a match.
+			ok := b2u(ce.length >= lo) & b2u(ref-ce.refAngle <= 2*tol) & b2u(nbr-ce.nbrAngle <= 2*tol)
+			matches[n&(matchBuf-1)] = kf + uint32(ce.from) + kt + uint32(ce.to)<<16
+			n += int(ok)
+		}
+	}
+	vote()
 	// The maxRoots best by insertion: most votes first, ties in the order
-	// of the probe's and then the candidate's minutiae.
-	for _, k := range hot {
-		r := root{votes: votes[k], p: uint8(int(k) / nc), c: uint8(int(k) % nc)}
-		if len(roots) == maxRoots && !r.before(roots[maxRoots-1]) {
-			continue
-		}
-		if len(roots) < maxRoots {
-			roots = append(roots, r)
+	// of the probe's and then the candidate's minutiae, which is the order
+	// of the pair index k. So one uint32 key, votes above and k reversed
+	// below, orders the pairs: the greater key goes first.
+	var keys [maxRoots]uint32
+	nkeys := 0
+	for _, k := range hot[:nhot] {
+		key := uint32(votes[k])<<16 | uint32(^k)
+		if nkeys == maxRoots {
+			if key <= keys[maxRoots-1] {
+				continue // the common case once the list is full
+			}
 		} else {
-			roots[maxRoots-1] = r
+			nkeys++
 		}
-		for i := len(roots) - 1; i > 0 && roots[i].before(roots[i-1]); i-- {
-			roots[i], roots[i-1] = roots[i-1], roots[i]
+		i := nkeys - 1
+		for ; i > 0 && keys[i-1] < key; i-- {
+			keys[i] = keys[i-1]
 		}
+		keys[i] = key
+	}
+	roots := m.roots[:0]
+	for _, key := range keys[:nkeys] {
+		k := int(^uint16(key))
+		roots = append(roots, root{votes: uint16(key >> 16), p: uint8(k / nc), c: uint8(k % nc)})
 	}
 	m.roots = roots
+}
+
+// b2u is 1 for true and 0 for false; the compiler makes it a SETcc, not a
+// branch.
+func b2u(b bool) uint16 {
+	var u uint16
+	if b {
+		u = 1
+	}
+	return u
 }
 
 // consistency returns the fraction of pairs of pairs whose distance agrees
@@ -339,29 +379,39 @@ func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) int {
 	m.cToP[c] = int16(p)
 	m.pairs = append(m.pairs, Pair{Probe: p, Candidate: c})
 	edges := 0
-	tol16 := angleTolerance16
+	tol := uint16(angleTolerance16)
 	pe := probe.neighbors[probe.nbrStart[p]:probe.nbrStart[p+1]]
 	ce := cand.neighbors[cand.nbrStart[c]:cand.nbrStart[c+1]]
 	for i := range pe {
 		e1 := &pe[i]
 		q := e1.to
 		qc := m.pToC[q]
+		l1 := e1.length
+		// Angle differences within tolerance as in findRoots: uint16(d+tol) <= 2·tol.
+		ref, nbr := e1.refAngle+tol, e1.nbrAngle+tol
+		// Every candidate edge is tested for the same shape (length
+		// within e2.tol, both angles within angleTolerance), branch-free,
+		// and only the rare match (one test in fifteen) is branched on.
+		// The loop has a fixed length (nearly always maxNeighbors), which
+		// the predictor learns; skipping the edges too short and stopping
+		// at the first too long (they are sorted by length) measured no
+		// faster.
 		for j := range ce {
 			e2 := &ce[j]
-			if e2.length-e2.tol > e1.length {
-				break // neighbours are sorted by length
+			dl := l1 - e2.length
+			same := b2u(dl <= e2.tol) & b2u(-dl <= e2.tol) & b2u(ref-e2.refAngle <= 2*tol) & b2u(nbr-e2.nbrAngle <= 2*tol)
+			if same == 0 {
+				continue
 			}
 			d := e2.to
-			if qc >= 0 && qc != int16(d) {
-				continue
-			}
-			if !sameShape(e1, e2, tol16) {
-				continue
-			}
 			if qc >= 0 {
-				edges++
-				m.support[p]++
-				m.support[q]++
+				// q is paired already: the edge is matched if it joins
+				// the same two pairs in both templates.
+				if qc == int16(d) {
+					edges++
+					m.support[p]++
+					m.support[q]++
+				}
 				continue
 			}
 			if m.cToP[d] >= 0 {

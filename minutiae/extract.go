@@ -46,7 +46,8 @@ const minExtractSide = 3 * blockSize
 //     ridges;
 //  10. false-minutia removal: border, spurs, islands, bridges, breaks,
 //     clusters;
-//  11. quality per minutia and per print.
+//  11. quality per minutia and per print; minutiae below
+//     minMinutiaQuality (faint or incoherent ridges) are dropped.
 //
 // Directions follow the model (doc.go): for an ending, along its ridge away
 // from the minutia; for a bifurcation, the ISO/IEC 19794-2 choice, along the
@@ -100,6 +101,7 @@ func Extract(img *Image, opts *ExtractOptions) (Template, error) {
 	cands := detectMinutiae(p, skel, o, tr)
 	cands = removeFalseMinutiae(p, cands, m, tr)
 	q := assessQuality(p, cands, o, m, tr)
+	cands = dropWeakMinutiae(cands)
 
 	t := Template{
 		Width:      w,
@@ -156,4 +158,17 @@ func toMinutiae(cs []candidate) []Minutia {
 		}
 	}
 	return out
+}
+
+// dropWeakMinutiae removes the candidates whose quality is below
+// minMinutiaQuality. The StageMinutiae trace, which comes before quality,
+// still lists them; the StageQuality field shows why they went.
+func dropWeakMinutiae(cs []candidate) []candidate {
+	kept := cs[:0]
+	for _, c := range cs {
+		if int(c.quality) >= minMinutiaQuality {
+			kept = append(kept, c)
+		}
+	}
+	return kept
 }

@@ -30,11 +30,15 @@ func runSpeed(args []string) error {
 	fs := flag.NewFlagSet("speed", flag.ContinueOnError)
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
 	source := fs.String("templates", defaultTemplates, "template source: "+sourceNames())
+	rounds := fs.Int("rounds", 9, "passes over all pairs; the median pass's rate is reported, so a burst of load on a shared machine does not decide the figure")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return errors.New("no set folder given")
+	}
+	if *rounds < 1 {
+		return fmt.Errorf("--rounds %d: need at least 1", *rounds)
 	}
 	src := templateSources[*source]
 	if src == nil {
@@ -65,26 +69,34 @@ func runSpeed(args []string) error {
 	for _, s := range sets {
 		total += len(s) * (len(s) - 1)
 	}
-	progress := newProgress("comparisons", total)
+	progress := newProgress("comparisons", total*(*rounds))
 	m := matcher.NewMatcher()
 	n := 0
-	start := time.Now()
-	for _, set := range sets {
-		for i, probe := range set {
-			for j, cand := range set {
-				if i != j {
-					m.Compare(probe, cand)
-					n++
+	var rates []float64
+	var elapsed time.Duration
+	for range *rounds {
+		n = 0
+		start := time.Now()
+		for _, set := range sets {
+			for i, probe := range set {
+				for j, cand := range set {
+					if i != j {
+						m.Compare(probe, cand)
+						n++
+					}
 				}
+				progress.add(len(set) - 1)
 			}
-			progress.add(len(set) - 1)
 		}
+		d := time.Since(start)
+		elapsed += d
+		rates = append(rates, float64(n)/d.Seconds())
 	}
-	elapsed := time.Since(start)
 	progress.done()
+	slices.Sort(rates)
 	res := speedResult{
 		PrepareUsMedian: float64(median(prepareTimes).Nanoseconds()) / 1e3,
-		ComparePerSec:   float64(n) / elapsed.Seconds(),
+		ComparePerSec:   rates[len(rates)/2],
 		Comparisons:     n,
 	}
 	fmt.Printf("templates %s: %d templates, prepare median %.1f µs\n", *source, len(prepareTimes), res.PrepareUsMedian)
@@ -93,7 +105,8 @@ func runSpeed(args []string) error {
 		res.ExtractMsMedian = &ms
 		fmt.Printf("extraction median %.2f ms per image\n", ms)
 	}
-	fmt.Printf("%d comparisons in %v on one goroutine: %.0f comparisons/s\n", n, elapsed.Round(time.Millisecond), res.ComparePerSec)
+	fmt.Printf("%d comparisons a pass, %d passes in %v on one goroutine: %.0f comparisons/s (median pass; slowest %.0f, fastest %.0f)\n",
+		n, *rounds, elapsed.Round(time.Millisecond), res.ComparePerSec, rates[0], rates[len(rates)-1])
 	if *jsonOut != "" {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {

@@ -29,7 +29,7 @@
 //     (maxNeighbors within maxNeighborDistance), sorted by length, and a
 //     table of the shortest rootNeighbors of them indexed by quantised shape
 //     (length × two angles; an edge near a cell boundary is also stored in
-//     the neighbouring cell, so one lookup finds every edge within
+//     the neighbouring cells, so one lookup finds every edge within
 //     tolerance). Table entries are 8 bytes, angles fixed point.
 //   - Root pairs: every probe edge is looked up in the candidate's table
 //     (in cell order, so the candidate's memory is read forwards); each

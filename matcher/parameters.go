@@ -29,9 +29,11 @@ const (
 	angleTolerance = math.Pi / 12
 
 	// rootLengthBins and rootAngleBins quantise edge shapes into the cells
-	// of a prepared template's edge table. A cell must be wider than twice
-	// the tolerance so that an edge needs to be stored in at most two cells
-	// per dimension.
+	// of a prepared template's edge table. An edge is stored in every cell a
+	// matching probe edge can fall in: angle cells are twice the angle
+	// tolerance wide, so at most two per angle; the length tolerance grows
+	// with the length and passes half a length cell (20 pixels) above about
+	// 24 pixels, so up to three length cells.
 	rootLengthBins = 9
 	rootAngleBins  = 12
 
@@ -92,9 +94,10 @@ const rootNeighbors = 6
 // whose distances agree between the templates within consistencyTolerance
 // times the edge length tolerance. A pairing grows through local edges and
 // can bend; a genuine one bends only as far as skin stretches. Measured on
-// FVC2002 with the ISO templates: FNMR at FMR 0.1% and at FMR 0 fall by
-// about 0.8 points, the EER rises by about 0.15 (half a genuine pair per
-// set: within noise).
+// FVC2002 DB1-DB4 with our extractor (full protocol, mean of the four sets,
+// weight 1 against 0): EER 2.68 against 2.77 %, FNMR at FMR 0.1% 5.89
+// against 6.34 %, at FMR 0 7.68 against 7.86 %; DB3 alone is slightly worse
+// at FMR 0.1% (10.36 against 10.00, one genuine pair).
 const (
 	consistencyTolerance = 1.5
 	consistencyWeight    = 1.0

@@ -83,7 +83,7 @@ type Prepared struct {
 	// rootEdges is the edge table, the neighbour edges of moderate length
 	// indexed by quantised shape: the edges in cell k (see cell) are
 	// rootEdges[cellStart[k]:cellStart[k+1]], sorted by length. An edge
-	// near a cell boundary is stored in the neighbouring cell too (up to 8
+	// near a cell boundary is stored in the neighbouring cells too (up to 12
 	// cells in all), so that a probe edge finds every edge that matches it
 	// within tolerance by looking in its own cell only. This is what a
 	// probe looks up when this template is the candidate. (Duplicating on
@@ -204,6 +204,16 @@ func binsOf(v, span, tol float32, nbins int, wrap bool) (int, int) {
 	return b, -1
 }
 
+// lengthBins returns the first and last length cells that a probe edge
+// within tol of length v can fall in. The length tolerance grows with the
+// length and exceeds half a cell for edges longer than about 24 pixels, so
+// an edge may have to be filed in three cells, not two.
+func lengthBins(v, tol float32) (first, last int) {
+	first, _ = binsOf(v-tol, maxRootEdge, 0, rootLengthBins, false)
+	last, _ = binsOf(v+tol, maxRootEdge, 0, rootLengthBins, false)
+	return first, last
+}
+
 // cell returns the table cell of an edge shape (its own, without tolerance).
 func cell(e *edge) int {
 	l, _ := binsOf(e.length, maxRootEdge, 0, rootLengthBins, false)
@@ -238,10 +248,10 @@ func (p *Prepared) prepareRootEdges() {
 		// tolerance of the boundary. The length tolerance is that of the
 		// longest probe edge that can match.
 		te := tableEdge{length: toLengthUnits(e.length), refAngle: e.refAngle, nbrAngle: e.nbrAngle, from: e.from, to: e.to}
-		l0, l1 := binsOf(e.length, maxRootEdge, lengthTol(e.length+e.tol), rootLengthBins, false)
+		lFirst, lLast := lengthBins(e.length, lengthTol(e.length+e.tol))
 		a0, a1 := binsOf(fromFixed(e.refAngle), 2*math.Pi, angleTolerance, rootAngleBins, true)
 		b0, b1 := binsOf(fromFixed(e.nbrAngle), 2*math.Pi, angleTolerance, rootAngleBins, true)
-		for _, l := range [2]int{l0, l1} {
+		for l := lFirst; l <= lLast; l++ {
 			for _, a := range [2]int{a0, a1} {
 				for _, b := range [2]int{b0, b1} {
 					if l < 0 || a < 0 || b < 0 {

@@ -57,3 +57,42 @@ func TestFindRootsMatchesReference(t *testing.T) {
 		require.Equal(t, want, m.roots)
 	}
 }
+
+// The edge table is complete: a probe edge finds, in its own cell, every
+// candidate edge that matches it within tolerance, wherever that edge is
+// filed. The reference scans every table entry of the candidate.
+func TestEdgeTableFindsEveryMatchingEdge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	type pair struct{ from, to uint8 }
+	matches := func(pe *lookup, ce *tableEdge) bool {
+		return ce.length >= pe.lo && ce.length <= pe.hi &&
+			fixedDiff(pe.refAngle, ce.refAngle) <= angleTolerance16 &&
+			fixedDiff(pe.nbrAngle, ce.nbrAngle) <= angleTolerance16
+	}
+	found, missed := 0, 0
+	for range 50 {
+		a := syntheticTemplate(rng, 20+rng.IntN(50))
+		p, c := Prepare(a), Prepare(distorted(rng, a))
+		for i := range p.lookups {
+			pe := &p.lookups[i]
+			inCell := map[pair]bool{}
+			for _, ce := range c.rootEdges[c.cellStart[pe.cell]:c.cellStart[pe.cell+1]] {
+				if matches(pe, &ce) {
+					inCell[pair{ce.from, ce.to}] = true
+				}
+			}
+			for _, ce := range c.rootEdges {
+				if matches(pe, &ce) {
+					if inCell[pair{ce.from, ce.to}] {
+						found++
+					} else {
+						missed++
+						inCell[pair{ce.from, ce.to}] = true // count each edge once
+					}
+				}
+			}
+		}
+	}
+	require.Positive(t, found)
+	require.Zero(t, missed, "matching edges the table lookup does not find (found %d)", found)
+}

@@ -51,6 +51,9 @@ func runSpeed(args []string) error {
 		for f := range fingers {
 			for i := 1; i <= impressions; i++ {
 				path := filepath.Join(dir, fmt.Sprintf("%d_%d.tif", firstFinger+f, i))
+				if _, err := os.Stat(path); err != nil {
+					return fmt.Errorf("set %s: %w", dir, err)
+				}
 				t0 := time.Now()
 				t, err := src(path)
 				t1 := time.Now()
@@ -62,6 +65,9 @@ func runSpeed(args []string) error {
 				prepareTimes = append(prepareTimes, time.Since(t1))
 				set = append(set, p)
 			}
+		}
+		if len(set) < 2 {
+			return fmt.Errorf("set %s: %d templates; comparing needs at least 2", dir, len(set))
 		}
 		sets = append(sets, set)
 	}

@@ -25,6 +25,14 @@ func TestSpeedJSON(t *testing.T) {
 		assert.Contains(t, got, field)
 	}
 	assert.EqualValues(t, 80*79, got["comparisons"], "every ordered pair of DB1_B's 80 templates")
+	assert.Greater(t, got["extract_ms_median"], 0.0)
+	assert.Greater(t, got["compare_per_sec"], 0.0)
 
 	assert.Error(t, runSpeed([]string{"--rounds", "0", set}))
+}
+
+func TestSpeedRefusesAMissingSet(t *testing.T) {
+	err := runSpeed([]string{filepath.Join(t.TempDir(), "DB1_B")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "DB1_B")
 }

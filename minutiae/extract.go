@@ -101,7 +101,7 @@ func Extract(img *Image, opts *ExtractOptions) (Template, error) {
 	cands := detectMinutiae(p, skel, o, tr)
 	cands = removeFalseMinutiae(p, cands, m, tr)
 	q := assessQuality(p, cands, o, m, tr)
-	cands = dropWeakMinutiae(cands)
+	cands = dropWeakMinutiae(cands, tr)
 
 	t := Template{
 		Width:      w,
@@ -161,14 +161,22 @@ func toMinutiae(cs []candidate) []Minutia {
 }
 
 // dropWeakMinutiae removes the candidates whose quality is below
-// minMinutiaQuality. The StageMinutiae trace, which comes before quality,
-// still lists them; the StageQuality field shows why they went.
-func dropWeakMinutiae(cs []candidate) []candidate {
+// minMinutiaQuality and passes them to the trace (StageWeak), with their
+// quality, so that an examiner sees why they are not in the template.
+func dropWeakMinutiae(cs []candidate, tr Trace) []candidate {
+	var weak []RemovedMinutia
 	kept := cs[:0]
 	for _, c := range cs {
 		if int(c.quality) >= minMinutiaQuality {
 			kept = append(kept, c)
+		} else if tr != nil {
+			m := c.minutia()
+			m.Quality = c.quality
+			weak = append(weak, RemovedMinutia{Minutia: m, Reason: RemovedLowQuality})
 		}
+	}
+	if tr != nil {
+		tr.Stage(StageWeak, weak)
 	}
 	return kept
 }

@@ -34,14 +34,20 @@ type isoCase struct {
 	tplExt  string
 	ppi     float64 // the caller's resolution for DecodeImage
 	who     string
+	// floor is the least agreement (both ways) accepted: a regression
+	// guard about 8 points below what was measured when it was set.
+	floor float64
 }
 
 var isoCases = []isoCase{
-	{"SecuGen/DB1_B", "fvc2002/DB1_B", "*.tif", "iso_templates", ".iso", 0, "SecuGen"},
-	{"SecuGen/DB2_B", "fvc2002/DB2_B", "*.tif", "iso_templates", ".iso", 569, "SecuGen"},
-	{"SecuGen/DB3_B", "fvc2002/DB3_B", "*.tif", "iso_templates", ".iso", 0, "SecuGen"},
-	{"SecuGen/DB4_B", "fvc2002/DB4_B", "*.tif", "iso_templates", ".iso", 0, "SecuGen"},
-	{"FingerJet/plain_pgm", "samples/plain_pgm", "*.pgm", "templates-iso", ".ist", 0, "FingerJet"},
+	// Measured (theirs found by us / ours found by them): DB1 88.2 / 84.7,
+	// DB2 86.1 / 84.9, DB3 78.3 / 80.5, DB4 88.6 / 90.2, FingerJet 64.3 /
+	// 60.2 %.
+	{"SecuGen/DB1_B", "fvc2002/DB1_B", "*.tif", "iso_templates", ".iso", 0, "SecuGen", 0.77},
+	{"SecuGen/DB2_B", "fvc2002/DB2_B", "*.tif", "iso_templates", ".iso", 569, "SecuGen", 0.77},
+	{"SecuGen/DB3_B", "fvc2002/DB3_B", "*.tif", "iso_templates", ".iso", 0, "SecuGen", 0.70},
+	{"SecuGen/DB4_B", "fvc2002/DB4_B", "*.tif", "iso_templates", ".iso", 0, "SecuGen", 0.80},
+	{"FingerJet/plain_pgm", "samples/plain_pgm", "*.pgm", "templates-iso", ".ist", 0, "FingerJet", 0.52},
 }
 
 const (
@@ -213,9 +219,9 @@ func testISOAgreement(t *testing.T, c isoCase) {
 	if qMatched/nMatched <= qOther/nOther {
 		t.Errorf("minutia quality does not tell: %.1f for those %s also found, %.1f for the others", qMatched/nMatched, c.who, qOther/nOther)
 	}
-	// Loose floors: a regression guard, not a target.
-	if recall < 0.5 || precision < 0.5 || recall < chance+0.3 {
-		t.Errorf("agreement with %s: %.1f%% of theirs, %.1f%% of ours (chance %.1f%%): below the 50%% floor",
-			c.who, 100*recall, 100*precision, 100*chance)
+	// A regression guard, not a target.
+	if recall < c.floor || precision < c.floor || recall < chance+0.3 {
+		t.Errorf("agreement with %s: %.1f%% of theirs, %.1f%% of ours (chance %.1f%%): below the %.0f%% floor",
+			c.who, 100*recall, 100*precision, 100*chance, 100*c.floor)
 	}
 }

@@ -139,7 +139,7 @@ func TestExtractSyntheticMinutia(t *testing.T) {
 // wantStages is the order in which Extract reports to a Trace.
 var wantStages = []string{
 	StageNormalize, StageOrientation, StageCoherence, StageMask, StageSmoothOrient, StageFrequency,
-	StageEnhance, StageBinarize, StageSkeleton, StageRawMinutiae, StageRemoved, StageMinutiae, StageQuality,
+	StageEnhance, StageBinarize, StageSkeleton, StageRawMinutiae, StageRemoved, StageMinutiae, StageQuality, StageWeak,
 }
 
 func TestExtractTrace(t *testing.T) {
@@ -178,22 +178,69 @@ func TestExtractTrace(t *testing.T) {
 	if !reflect.DeepEqual(names, wantStages) {
 		t.Errorf("stages %v, want %v", names, wantStages)
 	}
-	// The last minutiae traced are the template's, before their quality.
-	last := rec.stages[len(rec.stages)-2].data.([]Minutia)
-	if len(last) != len(tpl.Minutiae) {
-		t.Fatalf("%d minutiae traced, %d in the template", len(last), len(tpl.Minutiae))
-	}
-	for i, m := range last {
-		m.Quality = tpl.Minutiae[i].Quality
-		if m != tpl.Minutiae[i] {
-			t.Errorf("traced minutia %d %+v, template %+v", i, m, tpl.Minutiae[i])
-		}
-	}
+	checkTracedTemplate(t, rec, tpl)
 	// With tracing off the result is the same.
 	again, err := Extract(img, nil)
 	if err != nil || !reflect.DeepEqual(again, tpl) {
 		t.Errorf("tracing changed the result (%v)", err)
 	}
+}
+
+// checkTracedTemplate checks that the template's minutiae are those traced
+// at StageMinutiae less those traced at StageWeak, in order.
+func checkTracedTemplate(t *testing.T, rec *recordingTrace, tpl Template) (weak int) {
+	t.Helper()
+	var kept []Minutia
+	var dropped []RemovedMinutia
+	for _, s := range rec.stages {
+		switch s.name {
+		case StageMinutiae:
+			kept = s.data.([]Minutia)
+		case StageWeak:
+			dropped = s.data.([]RemovedMinutia)
+		}
+	}
+	if len(kept)-len(dropped) != len(tpl.Minutiae) {
+		t.Fatalf("%d minutiae traced, %d dropped as weak, %d in the template", len(kept), len(dropped), len(tpl.Minutiae))
+	}
+	i, j := 0, 0
+	for _, m := range kept {
+		if j < len(dropped) && m.X == dropped[j].X && m.Y == dropped[j].Y && m.Kind == dropped[j].Kind {
+			if dropped[j].Quality >= minMinutiaQuality || dropped[j].Reason != RemovedLowQuality {
+				t.Errorf("weak minutia %+v", dropped[j])
+			}
+			j++
+			continue
+		}
+		m.Quality = tpl.Minutiae[i].Quality
+		if m != tpl.Minutiae[i] {
+			t.Errorf("traced minutia %+v, template %+v", m, tpl.Minutiae[i])
+		}
+		i++
+	}
+	if j != len(dropped) {
+		t.Errorf("%d of %d weak minutiae found among those traced", j, len(dropped))
+	}
+	return len(dropped)
+}
+
+// On real prints some minutiae are dropped as weak, and the trace accounts
+// for every one.
+func TestExtractTraceWeakMinutiae(t *testing.T) {
+	dir := extractTestDataDir(t, "fvc2002/DB3_B")
+	weak := 0
+	for _, name := range []string{"101_1.tif", "105_1.tif", "108_4.tif", "110_3.tif", "110_4.tif"} {
+		rec := &recordingTrace{}
+		tpl, err := Extract(extractTestDecode(t, filepath.Join(dir, name), 0), &ExtractOptions{Trace: rec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		weak += checkTracedTemplate(t, rec, tpl)
+	}
+	if weak == 0 {
+		t.Error("no weak minutia in these five DB3 prints: the test no longer exercises the drop")
+	}
+	t.Logf("%d weak minutiae dropped from five DB3 prints", weak)
 }
 
 // Extract is deterministic and safe for concurrent use.

@@ -1,12 +1,13 @@
 package minutiae
 
 // The tunable constants of the extraction pipeline (Extract). Every length
-// is in pixels at 500 ppi, every angle in radians. The values were set on
+// is in pixels at 500 ppi, every angle in radians. Most values were set on
 // FVC2002 set B by eye and by agreement with the SecuGen templates of all
-// four sets (TestExtractAgreesWithOtherExtractors), where most of them sit
-// on a plateau (±0.3 points when halved or doubled), not yet by matching
-// accuracy: any change must be measured on all four sets (see
-// ../shared/data/README.md).
+// four sets (TestExtractAgreesWithOtherExtractors), where they sit on a
+// plateau (±0.3 points when halved or doubled); freqMinAmplitude,
+// islandMaxLength and minMinutiaQuality were then set by matching accuracy
+// (go run ./benchmarks accuracy), as their comments say. Any change must be
+// measured on all four sets (see ../shared/data/README.md).
 
 // Blocks.
 const (
@@ -119,8 +120,10 @@ const (
 	// directionTraceMin is the shortest traced ridge whose end still gives
 	// a direction; shorter traces fall back to the orientation field.
 	directionTraceMin = 4
-	// walkMaxLength is how far ridges are followed to find spurs, islands
-	// and bridges (the longest of the lengths below).
+	// walkMaxLength is how far ridges are followed from a minutia to find
+	// spurs, islands and bridges: at least the longest of spurMaxLength,
+	// islandMaxLength and bridgeMaxLength. It is also the largest hole (two
+	// branches of a bifurcation that meet again) that is removed.
 	walkMaxLength = 20
 )
 

@@ -20,7 +20,10 @@ package minutiae
 //	StageRemoved      []RemovedMinutia the ones false-minutia removal took out, and why
 //	StageMinutiae     []Minutia what is left after false-minutia removal (quality not yet set)
 //	StageQuality      *Field   quality per block, 0–100
+//	StageWeak         []RemovedMinutia the minutiae then dropped for a quality below minMinutiaQuality
 //
+// The template's minutiae are those of StageMinutiae less those of
+// StageWeak, in the same order, with their qualities set.
 // Orientations are in image coordinates, x to the right and y down: a ridge
 // of orientation θ runs along (cos θ, sin θ) in pixels. The data belongs to
 // the trace: Extract does not touch it after the call.
@@ -43,6 +46,7 @@ const (
 	StageRemoved      = "minutiae.removed"
 	StageMinutiae     = "minutiae"
 	StageQuality      = "quality"
+	StageWeak         = "minutiae.weak"
 )
 
 // RemovedMinutia is a candidate that false-minutia removal took out, with
@@ -62,6 +66,9 @@ const (
 	RemovedBorder   = "border"    // too close to the mask's or the image's edge
 	RemovedTooClose = "too close" // closer than minDistance to another minutia
 	RemovedCluster  = "cluster"   // in a crowd of minutiae (noise)
+	// RemovedLowQuality is the reason of StageWeak: quality below
+	// minMinutiaQuality.
+	RemovedLowQuality = "low quality"
 )
 
 // Field is a grid of values: one a pixel (Step 1) or one a block of Step ×

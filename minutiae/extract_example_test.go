@@ -40,5 +40,5 @@ func ExampleExtract() {
 	fmt.Println(len(stages), "stages traced, from", stages[0], "to", stages[len(stages)-1])
 	// Output:
 	// ending at (150, 150), direction 0°
-	// 13 stages traced, from normalize to quality
+	// 14 stages traced, from normalize to minutiae.weak
 }

@@ -18,13 +18,8 @@ const iso2005HeaderSize = 24
 
 func decodeISO2005(data []byte) (*Record, error) {
 	r := newReader(ISO2005, data)
-	r.off = 8 // magic and version were checked by Detect
-	n, err := r.u32("record length")
-	if err != nil {
+	if err := r.isoRecordLength(); err != nil {
 		return nil, err
-	}
-	if int64(n) != int64(len(data)) {
-		return nil, r.fail(8, "record length", "says %d bytes, the input has %d", n, len(data))
 	}
 	rec := &Record{Format: ISO2005}
 	if err := r.legacyHeader(rec); err != nil {

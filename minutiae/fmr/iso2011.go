@@ -46,13 +46,8 @@ const (
 
 func decodeISO2011(data []byte) (*Record, error) {
 	r := newReader(ISO2011, data)
-	r.off = 8 // magic and version were checked by Detect
-	n, err := r.u32("record length")
-	if err != nil {
+	if err := r.isoRecordLength(); err != nil {
 		return nil, err
-	}
-	if int64(n) != int64(len(data)) {
-		return nil, r.fail(8, "record length", "says %d bytes, the input has %d", n, len(data))
 	}
 	count, err := r.u16("representation count")
 	if err != nil {

@@ -257,3 +257,18 @@ func checkMinutiae(f Format, view int, ms []Minutia, size int) error {
 func notInFormat(f Format, field string) error {
 	return errEncode(f, "%s is set but the format has no such field", field)
 }
+
+// isoRecordLength reads the 4-byte record length of both ISO editions, after
+// the magic and version that Detect checked, and requires it to equal the
+// input's length.
+func (r *reader) isoRecordLength() error {
+	r.off = 8
+	n, err := r.u32("record length")
+	if err != nil {
+		return err
+	}
+	if int64(n) != int64(len(r.data)) {
+		return r.fail(8, "record length", "says %d bytes, the input has %d", n, len(r.data))
+	}
+	return nil
+}

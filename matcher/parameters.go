@@ -102,3 +102,29 @@ const (
 	consistencyTolerance = 1.5
 	consistencyWeight    = 1.0
 )
+
+// First stage of a search (index.go): the cheap score every gallery entry
+// gets before the shortlist is compared precisely.
+const (
+	// indexNeighbors is how many nearest-neighbour edges of each minutia a
+	// gallery entry keeps for the first stage (4 bytes each). Fewer than
+	// rootNeighbors: the probe keeps rootNeighbors, so a gallery edge still
+	// finds its partner when neighbour ranks shift by a missing minutia.
+	indexNeighbors = 6
+	// indexLengthBin is the width in pixels of a length cell of the probe's
+	// index table.
+	indexLengthBin = 12
+	// indexAngleTol is the first stage's tolerance of each relative angle
+	// of an edge.
+	indexAngleTol = math.Pi / 12
+	// indexRotationBin (256ths of a turn) and indexShiftBin (pixels) are
+	// the sizes of the first stage's cells of rotation and translation.
+	indexRotationBin = 16
+	indexShiftBin    = 24
+	// indexNormPower: a first-stage vote count is divided by the entry's
+	// number of index edges to this power (see indexNorm).
+	indexNormPower = 0.375
+)
+
+// indexLengthTol is the first stage's tolerance of an edge's length.
+func indexLengthTol(l float32) float32 { return lengthTol(l) }

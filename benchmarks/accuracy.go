@@ -75,10 +75,11 @@ const (
 	impressions = 8
 )
 
-// sample is one image of a set with its prepared template.
+// sample is one image of a set with its template, prepared.
 type sample struct {
 	path               string
 	finger, impression int
+	template           minutiae.Template
 	prepared           *matcher.Prepared
 	failed             bool // failure to enrol
 }
@@ -217,6 +218,7 @@ func loadSet(dir string, src TemplateSource) ([]sample, error) {
 					s.failed = true
 					t = minutiae.Template{}
 				}
+				s.template = t
 				s.prepared = matcher.Prepare(t)
 				progress.add(1)
 			}

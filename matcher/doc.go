@@ -15,6 +15,21 @@
 // A goroutine that compares much keeps its own Matcher (NewMatcher), whose
 // Compare neither allocates nor copies the pairs.
 //
+// For 1:N search, enrol templates in a Gallery and search it:
+//
+//	var g matcher.Gallery
+//	g.AddSubject("subject-1", fingers)            // positions from the templates
+//	cs, err := g.Search(ctx, probe, matcher.SearchOptions{Top: 10})
+//	subjects, err := g.Identify(ctx, tenprint, matcher.SearchOptions{})
+//
+// A search runs in two stages on GOMAXPROCS goroutines: a first stage
+// scores every eligible finger from a compact index (index.go: a Hough vote
+// on rotation and translation over matching edge shapes, about 1 KB per
+// finger), and the precise comparison below ranks the shortlist. Identify
+// fuses the fingers of a tenprint per subject (Fisher's rule over
+// calibrated FMRs; see Identify). The gallery is safe for concurrent use and
+// each search sees one snapshot (see Gallery).
+//
 // # Method
 //
 // The comparison is invariant to rotation and translation and tolerates

@@ -3,7 +3,6 @@ package matcher
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 
@@ -131,9 +130,6 @@ func newFinger(t minutiae.Template) (finger, error) {
 	}
 	p := Prepare(t)
 	f := finger{position: t.Position, points: appendGalleryPoints(nil, p), edges: appendIndexEdges(nil, p)}
-	if len(f.edges) > math.MaxUint16 {
-		f.edges = f.edges[:math.MaxUint16]
-	}
 	return f, nil
 }
 
@@ -432,4 +428,15 @@ func (g *Gallery) commit(w *write) {
 	w.compact()
 	s := w.snap
 	g.snap.Store(&s)
+}
+
+// Stored returns a template as a gallery stores it, which is what the
+// precise matcher compares in a search: whole-pixel positions relative to
+// the centroid of the minutiae, at most minutiae.MaxMinutiae of them. A
+// comparison with Prepare(Stored(t)) gives exactly the score a search gives
+// the entry made from t.
+func Stored(t minutiae.Template) minutiae.Template {
+	s := galleryTemplate(appendGalleryPoints(nil, Prepare(t)), nil)
+	s.Width, s.Height, s.Position, s.Impression, s.Quality = t.Width, t.Height, t.Position, t.Impression, t.Quality
+	return s
 }

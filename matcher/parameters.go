@@ -107,24 +107,32 @@ const (
 // gets before the shortlist is compared precisely.
 const (
 	// indexNeighbors is how many nearest-neighbour edges of each minutia a
-	// gallery entry keeps for the first stage (4 bytes each). Fewer than
-	// rootNeighbors: the probe keeps rootNeighbors, so a gallery edge still
-	// finds its partner when neighbour ranks shift by a missing minutia.
+	// gallery entry keeps for the first stage (4 bytes each); measured, 4
+	// or 5 rank mates clearly worse.
 	indexNeighbors = 6
-	// indexLengthBin is the width in pixels of a length cell of the probe's
-	// index table.
-	indexLengthBin = 12
-	// indexAngleTol is the first stage's tolerance of each relative angle
-	// of an edge.
-	indexAngleTol = math.Pi / 12
+	// indexMinEdge is the shortest edge the first stage votes with: short
+	// edges have unstable angles and look alike in every print.
+	indexMinEdge = 20
+	// indexProbeNeighbors is how many nearest-neighbour edges of each
+	// probe minutia go into the probe's index table.
+	indexProbeNeighbors = rootNeighbors
+	// indexAngleTol and indexLengthTol are the first stage's tolerances of
+	// an edge's shape: tighter than the precise matcher's, because a
+	// looser match adds chance votes faster than it finds the mate's
+	// (measured: π/12 and lengthTol lose several times more mates).
+	indexAngleTol = math.Pi / 18
 	// indexRotationBin (256ths of a turn) and indexShiftBin (pixels) are
 	// the sizes of the first stage's cells of rotation and translation.
 	indexRotationBin = 16
 	indexShiftBin    = 24
+	// indexGrids is how many grids of those cells, each offset from the
+	// last, the votes go to (see score).
+	indexGrids = 2
 	// indexNormPower: a first-stage vote count is divided by the entry's
 	// number of index edges to this power (see indexNorm).
 	indexNormPower = 0.375
 )
 
-// indexLengthTol is the first stage's tolerance of an edge's length.
-func indexLengthTol(l float32) float32 { return lengthTol(l) }
+// indexLengthTol is the first stage's tolerance of an edge's length (see
+// indexAngleTol).
+func indexLengthTol(l float32) float32 { return 4 + 0.03*l }

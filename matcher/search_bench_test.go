@@ -1,0 +1,54 @@
+package matcher
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/whorlafis/whorl/minutiae"
+)
+
+// BenchmarkSearch searches a gallery of 100,000 synthetic fingers in ten-
+// finger subjects. (Random templates: the speed is realistic, the
+// first stage's selectivity is not; the harness measures that on real
+// prints.)
+func BenchmarkSearch(b *testing.B) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	var g Gallery
+	for s := range 10_000 {
+		fs := make([]minutiae.Template, 10)
+		for p := range fs {
+			fs[p] = syntheticTemplate(rng, 20+rng.IntN(30))
+			fs[p].Position = minutiae.FingerPosition(p + 1)
+		}
+		if err := g.AddSubject(fmt.Sprintf("s%d", s), fs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	probes := make([]minutiae.Template, 16)
+	for i := range probes {
+		probes[i] = syntheticTemplate(rng, 35)
+	}
+	ctx := context.Background()
+	b.Run("first-stage", func(b *testing.B) {
+		s := g.load()
+		k := 0
+		for b.Loop() {
+			q := newQuery(probes[k%len(probes)])
+			if _, err := s.firstStage(ctx, q, ^eligible(0), 0); err != nil {
+				b.Fatal(err)
+			}
+			k++
+		}
+	})
+	b.Run("search", func(b *testing.B) {
+		k := 0
+		for b.Loop() {
+			if _, err := g.Search(ctx, probes[k%len(probes)], SearchOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			k++
+		}
+	})
+}

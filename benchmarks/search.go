@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -40,12 +41,12 @@ type searchResult struct {
 	// scores the mate above the candidate it did rank first: mates the
 	// shortlist lost. (When the first candidate outscores the mate, the
 	// exhaustive search would not rank the mate first either.)
-	ShortlistMisses int `json:"shortlist_misses"`
-	SearchMsMedian   float64  `json:"search_ms_median"`
-	SearchMsP99      float64  `json:"search_ms_p99"`
-	BytesPerFinger   float64  `json:"bytes_per_finger"`
-	BuildSeconds     float64  `json:"build_seconds"`
-	GOMAXPROCS       int      `json:"gomaxprocs"`
+	ShortlistMisses int     `json:"shortlist_misses"`
+	SearchMsMedian  float64 `json:"search_ms_median"`
+	SearchMsP99     float64 `json:"search_ms_p99"`
+	BytesPerFinger  float64 `json:"bytes_per_finger"`
+	BuildSeconds    float64 `json:"build_seconds"`
+	GOMAXPROCS      int     `json:"gomaxprocs"`
 	// Realism compares the probes' scores against the synthetic
 	// distractors with their scores against real impostors.
 	Realism *realismReport `json:"realism,omitempty"`
@@ -112,14 +113,31 @@ func runSearch(args []string) error {
 		}
 	}
 	var mates, probes []int // indexes into prints
+	enrolled := map[string]bool{}
+	for i, s := range prints {
+		if !s.failed && s.impression == 1 {
+			mates = append(mates, i)
+			enrolled[subjectOf(s)] = true
+		}
+	}
+	noMate := 0 // probes whose impression 1 failed to enrol: left out
 	for i, s := range prints {
 		switch {
-		case s.failed:
-		case s.impression == 1:
-			mates = append(mates, i)
+		case s.failed || s.impression == 1:
+		case !enrolled[subjectOf(s)]:
+			noMate++
 		default:
 			probes = append(probes, i)
 		}
+	}
+	if noMate > 0 {
+		fmt.Fprintf(os.Stderr, "%d probes left out: their finger's impression 1 failed to enrol\n", noMate)
+	}
+	if len(probes) == 0 {
+		return errors.New("no probe with an enrolled mate")
+	}
+	if *exhaustive && *size > maxExhaustive {
+		return fmt.Errorf("--exhaustive keeps every entry prepared (about 30 KB each): at most %d fingers", maxExhaustive)
 	}
 	if *size < len(mates) {
 		return fmt.Errorf("--gallery %d is smaller than the %d mates", *size, len(mates))
@@ -204,13 +222,10 @@ func runSearch(args []string) error {
 	}
 	res.ShortlistMisses = len(misses)
 	slices.Sort(lat)
-	res.SearchMsMedian = ms(lat[len(lat)/2])
-	res.SearchMsP99 = ms(lat[min(len(lat)-1, int(0.99*float64(len(lat))))])
+	res.SearchMsMedian = ms(percentile(lat, 0.5))
+	res.SearchMsP99 = ms(percentile(lat, 0.99))
 
 	if *exhaustive {
-		if *size > maxExhaustive {
-			return fmt.Errorf("--exhaustive keeps every entry prepared (about 30 KB each): at most %d fingers", maxExhaustive)
-		}
 		exRanks, err := exhaustiveRanks(prints, mates, probes, model, *seed, *size)
 		if err != nil {
 			return err
@@ -275,14 +290,14 @@ func subjectOf(s sample) string {
 }
 
 // rankOf is the 1-based rank of the subject among the candidates, or
-// len+1 when absent.
+// math.MaxInt when absent.
 func rankOf(cs []matcher.Candidate, subject string) int {
 	for i, c := range cs {
 		if c.Key.Subject == subject {
 			return i + 1
 		}
 	}
-	return len(cs) + 1
+	return math.MaxInt
 }
 
 // rate is the percentage of ranks at most k.
@@ -297,6 +312,11 @@ func rate(ranks []int, k int) float64 {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// percentile returns the nearest-rank percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	return sorted[max(0, int(math.Ceil(p*float64(len(sorted))))-1)]
+}
 
 // liveHeap returns the bytes of live heap objects after a full collection.
 func liveHeap() uint64 {
@@ -517,7 +537,7 @@ func runFusion(prints []sample, size int, model *distractorModel, seed uint64) (
 	res.Rank1Finger2 = 100 * float64(hits2) / float64(res.Probes2)
 	res.Rank1Finger10 = 100 * float64(hits10) / float64(res.Probes10)
 	slices.Sort(lat10)
-	res.MsMedian10 = ms(lat10[len(lat10)/2])
+	res.MsMedian10 = ms(percentile(lat10, 0.5))
 	return res, nil
 }
 

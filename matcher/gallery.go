@@ -33,8 +33,8 @@ func (k Key) String() string { return fmt.Sprintf("%s/%d", k.Subject, k.Position
 // was taken and never reads beyond, so writers append without disturbing
 // readers. A removal marks the record deleted in a bitset that is copied on
 // write, so a snapshot's bitset never changes either. Replacing a subject is
-// a removal and an append published together. A segment mostly made of
-// deleted records is rewritten without them.
+// a removal and an append published together. A full (sealed) segment in
+// which half the records are deleted is rewritten without them.
 type Gallery struct {
 	// mu serialises writers; searches never take it.
 	mu       sync.Mutex
@@ -101,13 +101,15 @@ type snapshot struct {
 }
 
 // Segments are sealed at these sizes; the limits keep the slack of a
-// growing segment and the cost of rewriting one bounded.
-const (
+// growing segment and the cost of rewriting one bounded. (Variables only so
+// that a test can make segments tiny and seal and compact them often.)
+var (
 	segmentEntries = 1 << 15
 	segmentRecords = 1 << 14
-	// maxFingersPerSubject bounds a record (ten fingers, palms and spares).
-	maxFingersPerSubject = 32
 )
+
+// maxFingersPerSubject bounds a record (ten fingers, palms and spares).
+const maxFingersPerSubject = 32
 
 // Errors of the gallery.
 var (
@@ -115,6 +117,8 @@ var (
 	ErrTooManyFingers  = fmt.Errorf("matcher: more than %d fingers for one subject", maxFingersPerSubject)
 	ErrDuplicateFinger = errors.New("matcher: two fingers with the same known position")
 	ErrNoMinutiae      = errors.New("matcher: a template with fewer than 2 minutiae cannot be searched")
+	ErrNoFingers       = errors.New("matcher: a subject without fingers")
+	ErrBadPosition     = fmt.Errorf("matcher: finger position above %d", minutiae.MaxFingerPosition)
 )
 
 // finger is a template made ready for the gallery, outside the lock.
@@ -124,9 +128,15 @@ type finger struct {
 	edges    []indexEdge
 }
 
+// A finger whose minutiae yield no index edge (all pairs too close or too
+// far apart) is kept: the first stage cannot find it, but Identify's
+// per-subject comparisons and exhaustive searches still compare it.
 func newFinger(t minutiae.Template) (finger, error) {
 	if len(t.Minutiae) < 2 {
 		return finger{}, ErrNoMinutiae
+	}
+	if !t.Position.Valid() {
+		return finger{}, fmt.Errorf("%w: %d", ErrBadPosition, t.Position)
 	}
 	p := Prepare(t)
 	f := finger{position: t.Position, points: appendGalleryPoints(nil, p), edges: appendIndexEdges(nil, p)}
@@ -172,6 +182,9 @@ func (g *Gallery) AddSubject(subject string, fingers []minutiae.Template) error 
 	}
 	if len(fingers) > maxFingersPerSubject {
 		return ErrTooManyFingers
+	}
+	if len(fingers) == 0 {
+		return ErrNoFingers
 	}
 	fs := make([]finger, len(fingers))
 	seen := map[minutiae.FingerPosition]bool{}

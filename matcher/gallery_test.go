@@ -130,11 +130,17 @@ func TestGalleryRejectsBadInput(t *testing.T) {
 	assert.ErrorIs(t, g.AddSubject("x", []minutiae.Template{a, a}), ErrDuplicateFinger)
 	assert.ErrorIs(t, g.AddSubject("x", []minutiae.Template{{}}), ErrNoMinutiae)
 	assert.ErrorIs(t, g.AddSubject("x", make([]minutiae.Template, maxFingersPerSubject+1)), ErrTooManyFingers)
+	assert.ErrorIs(t, g.AddSubject("x", nil), ErrNoFingers)
+	bad := a
+	bad.Position = minutiae.MaxFingerPosition + 1
+	assert.ErrorIs(t, g.AddSubject("x", []minutiae.Template{bad}), ErrBadPosition)
+	_, err := g.Search(context.Background(), minutiae.Template{}, SearchOptions{})
+	assert.ErrorIs(t, err, ErrNoMinutiae)
 	fingers, _ := g.Len()
 	assert.Zero(t, fingers, "a refused subject leaves nothing behind")
 	cs, err := g.Search(context.Background(), a, SearchOptions{})
 	require.NoError(t, err)
-	assert.Empty(t, cs)
+	assert.Empty(t, cs, "an empty gallery finds no one")
 }
 
 func TestSearchPositions(t *testing.T) {
@@ -167,6 +173,10 @@ func TestSearchPositions(t *testing.T) {
 // run (run it with -race): no search fails, and none returns a subject
 // removed before it started.
 func TestGalleryConcurrent(t *testing.T) {
+	// Tiny segments, so that writes seal and compact them while searches
+	// read older snapshots.
+	defer func(e, r int) { segmentEntries, segmentRecords = e, r }(segmentEntries, segmentRecords)
+	segmentEntries, segmentRecords = 64, 16
 	rng := rand.New(rand.NewPCG(9, 10))
 	var g Gallery
 	probes := make([]minutiae.Template, 8)
@@ -184,8 +194,13 @@ func TestGalleryConcurrent(t *testing.T) {
 		wrng := rand.New(rand.NewPCG(11, 12))
 		for i := 0; !stop.Load() && i < 400; i++ {
 			switch i % 4 {
-			case 0, 1:
+			case 0:
 				assert.NoError(t, g.AddSubject(fmt.Sprintf("n%d", i), []minutiae.Template{syntheticTemplate(wrng, 30)}))
+			case 1:
+				// Removing most of the distractors empties sealed segments:
+				// they are compacted or dropped.
+				g.RemoveSubject(fmt.Sprintf("d%d", i))
+				g.RemoveSubject(fmt.Sprintf("d%d", i+1))
 			case 2:
 				assert.NoError(t, g.Add(Key{fmt.Sprintf("d%d", i), minutiae.UnknownFinger}, syntheticTemplate(wrng, 30)))
 			case 3:
@@ -215,6 +230,12 @@ func TestGalleryConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	// Every live subject is still where the writer side thinks it is.
+	fingers, subjects := g.Len()
+	assert.Equal(t, fingers, subjects)
+	for s := range g.subjects {
+		assert.True(t, g.Has(Key{s, minutiae.UnknownFinger}), s)
+	}
 }
 
 func TestSearchHonoursContext(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"runtime"
 	"slices"
 
 	"github.com/whorlafis/whorl/minutiae"
@@ -49,11 +50,18 @@ type FingerMatch struct {
 //
 //	FMR = P · Σ_{i<k} (−ln P)^i / i!
 //
-// and Score = −log10 FMR. A finger with no evidence (p_f = 1) adds nothing.
+// and Score = −log10 FMR. Every subject is rated on all k probe fingers
+// (p_f = 1 for a finger with no eligible finger in the subject), so that
+// subjects compare on the same terms; a finger without evidence still
+// counts in k, as Fisher's method requires: one strong finger among ten
+// probe fingers is weaker evidence than the same finger searched alone.
 // (The calibration cannot resolve single-finger FMRs below its floor, about
 // 1e-4, so two strong fingers already say "below 1e-8"; ties between such
 // subjects are broken by the sum of their precise scores.)
 func (g *Gallery) Identify(ctx context.Context, fingers []minutiae.Template, opt SearchOptions) ([]SubjectCandidate, error) {
+	if len(fingers) > maxFingersPerSubject {
+		return nil, ErrTooManyFingers
+	}
 	s := g.load()
 	top := opt.Top
 	if top <= 0 {
@@ -67,7 +75,7 @@ func (g *Gallery) Identify(ctx context.Context, fingers []minutiae.Template, opt
 		seg    int32
 		record uint32
 	}
-	found := map[subjectRef]float64{}
+	found := map[subjectRef]bool{}
 	for f, t := range fingers {
 		queries[f] = newQuery(t)
 		if queries[f] == nil {
@@ -87,7 +95,7 @@ func (g *Gallery) Identify(ctx context.Context, fingers []minutiae.Template, opt
 			}
 			e := &s.segs[h.seg].entries[h.entry]
 			ref := subjectRef{h.seg, e.record}
-			found[ref] = max(found[ref], h.score)
+			found[ref] = true
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -99,11 +107,17 @@ func (g *Gallery) Identify(ctx context.Context, fingers []minutiae.Template, opt
 	}
 	out := make([]SubjectCandidate, len(refs))
 	sums := make([]float64, len(refs))
-	err := parallel(ctx, len(refs), func(_, i int) {
+	err := parallel(ctx, max(runtime.GOMAXPROCS(0), 1), len(refs), func(_, i int) {
+		if ctx.Err() != nil {
+			return
+		}
 		ref := refs[i]
 		v := &s.segs[ref.seg]
 		rec := v.records[ref.record]
 		c := SubjectCandidate{Subject: v.ids[ref.record]}
+		// Each of the subject's fingers is prepared once, when first
+		// compared.
+		prepared := make([]*Prepared, rec.count)
 		var pfs []float64
 		for f, q := range queries {
 			if q == nil {
@@ -117,21 +131,26 @@ func (g *Gallery) Identify(ctx context.Context, fingers []minutiae.Template, opt
 					continue
 				}
 				m++
-				r := Compare(q.prepared, s.prepared(ref.seg, j))
+				k := j - rec.first
+				if prepared[k] == nil {
+					prepared[k] = s.prepared(ref.seg, j)
+				}
+				r := Compare(q.prepared, prepared[k])
 				if r.Score > best {
 					best, bestPos, bestPairs = r.Score, e.position, r.Pairs
 				}
 			}
-			if m == 0 {
-				continue
+			pf := 1.0 // no eligible finger in this subject: no evidence
+			if m > 0 {
+				pf = min(1, float64(m)*FMR(best))
 			}
-			pf := min(1, float64(m)*FMR(best))
 			pfs = append(pfs, pf)
 			sums[i] += best
 			if best > 0 {
 				c.Fingers = append(c.Fingers, FingerMatch{Probe: f, Position: bestPos, Score: best, FMR: pf, Pairs: bestPairs})
 			}
 		}
+		// pfs has one rate per usable probe finger, for every subject.
 		logFMR := fisher(pfs)
 		c.FMR = math.Exp(logFMR)
 		c.Score = -logFMR / math.Ln10

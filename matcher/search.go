@@ -61,7 +61,8 @@ type Candidate struct {
 	Pairs []Pair
 }
 
-// Search looks for the probe's finger in the gallery: a first stage scores
+// Search looks for the probe's finger in the gallery (a probe of fewer than
+// 2 minutiae is ErrNoMinutiae): a first stage scores
 // every eligible finger cheaply (see index.go), the precise matcher
 // compares the best of them, and the Top best are returned, best first.
 // Both stages run on GOMAXPROCS goroutines. Search honours ctx: cancelled
@@ -71,7 +72,7 @@ func (g *Gallery) Search(ctx context.Context, probe minutiae.Template, opt Searc
 	s := g.load()
 	q := newQuery(probe)
 	if q == nil {
-		return nil, nil
+		return nil, ErrNoMinutiae
 	}
 	elig := eligibility(probe.Position, opt)
 	hits, err := s.search(ctx, q, elig, opt)
@@ -88,6 +89,9 @@ func (g *Gallery) Search(ctx context.Context, probe minutiae.Template, opt Searc
 	}
 	out := make([]Candidate, len(hits))
 	for i, h := range hits {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		out[i] = s.candidate(q, h)
 	}
 	return out, nil
@@ -219,10 +223,12 @@ func (s *snapshot) chunks() []chunk {
 	return cs
 }
 
-// parallel runs work(worker, chunk) for every chunk on GOMAXPROCS
-// goroutines, and stops handing out chunks once ctx is done.
-func parallel(ctx context.Context, n int, work func(worker, i int)) error {
-	workers := min(runtime.GOMAXPROCS(0), max(n, 1))
+// parallel runs work(worker, i) for i in [0, n) on the given number of
+// goroutines (worker < workers), and stops handing out work once ctx is
+// done. Callers read GOMAXPROCS once and size their per-worker scratch with
+// the same number: the runtime may change GOMAXPROCS while a search runs.
+func parallel(ctx context.Context, workers, n int, work func(worker, i int)) error {
+	workers = min(workers, max(n, 1))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -251,6 +257,9 @@ func (s *snapshot) search(ctx context.Context, q *query, elig eligible, opt Sear
 	var short []hit
 	if opt.Exhaustive {
 		for i := range s.segs {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			v := &s.segs[i]
 			for j := range v.entries {
 				if e := &v.entries[j]; elig.has(e.position) && !v.isDeleted(e.record) {
@@ -280,7 +289,7 @@ func (s *snapshot) firstStage(ctx context.Context, q *query, elig eligible, shor
 	}
 	k = min(k, maxTop)
 	cs := s.chunks()
-	workers := runtime.GOMAXPROCS(0)
+	workers := max(runtime.GOMAXPROCS(0), 1)
 	tops := make([]topHits, workers)
 	scratch := make([]*hough, workers)
 	counts := make([]int, workers)
@@ -288,7 +297,7 @@ func (s *snapshot) firstStage(ctx context.Context, q *query, elig eligible, shor
 		tops[w].k = k
 		scratch[w] = new(hough)
 	}
-	err := parallel(ctx, len(cs), func(w, i int) {
+	err := parallel(ctx, workers, len(cs), func(w, i int) {
 		c := cs[i]
 		v := &s.segs[c.seg]
 		top, h := &tops[w], scratch[w]
@@ -355,7 +364,7 @@ var indexNorms = func() (t [maxIndexEdges + 1]float64) {
 // by the precise score, best first. (The pairs are not kept: only the few
 // candidates returned need them, and candidate compares those again.)
 func (s *snapshot) rank(ctx context.Context, q *query, hits []hit) ([]hit, error) {
-	workers := runtime.GOMAXPROCS(0)
+	workers := max(runtime.GOMAXPROCS(0), 1)
 	matchers := make([]*Matcher, workers)
 	bufs := make([][]minutiae.Minutia, workers)
 	for w := range matchers {
@@ -363,7 +372,7 @@ func (s *snapshot) rank(ctx context.Context, q *query, hits []hit) ([]hit, error
 		defer pool.Put(matchers[w])
 	}
 	const batch = 32
-	err := parallel(ctx, (len(hits)+batch-1)/batch, func(w, b int) {
+	err := parallel(ctx, workers, (len(hits)+batch-1)/batch, func(w, b int) {
 		m := matchers[w]
 		for i := b * batch; i < min((b+1)*batch, len(hits)); i++ {
 			h := &hits[i]

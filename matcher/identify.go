@@ -82,7 +82,9 @@ func (g *Gallery) Identify(ctx context.Context, fingers []minutiae.Template, opt
 			continue
 		}
 		eligs[f] = eligibility(t.Position, opt)
-		hits, err := s.search(ctx, queries[f], eligs[f], opt)
+		// The fingers share the minimum shortlist: fusion, not any one
+		// finger's shortlist, carries a tenprint search.
+		hits, err := s.search(ctx, queries[f], eligs[f], opt, max(MinShortlist/len(fingers), identifyPerFinger))
 		if err != nil {
 			return nil, err
 		}

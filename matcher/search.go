@@ -75,7 +75,7 @@ func (g *Gallery) Search(ctx context.Context, probe minutiae.Template, opt Searc
 		return nil, ErrNoMinutiae
 	}
 	elig := eligibility(probe.Position, opt)
-	hits, err := s.search(ctx, q, elig, opt)
+	hits, err := s.search(ctx, q, elig, opt, MinShortlist)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func parallel(ctx context.Context, workers, n int, work func(worker, i int)) err
 
 // search returns the eligible entries ranked by the precise matcher, best
 // first: all of them with opt.Exhaustive, else the first stage's shortlist.
-func (s *snapshot) search(ctx context.Context, q *query, elig eligible, opt SearchOptions) ([]hit, error) {
+func (s *snapshot) search(ctx context.Context, q *query, elig eligible, opt SearchOptions, minShortlist int) ([]hit, error) {
 	var short []hit
 	if opt.Exhaustive {
 		for i := range s.segs {
@@ -269,7 +269,7 @@ func (s *snapshot) search(ctx context.Context, q *query, elig eligible, opt Sear
 		}
 	} else {
 		var err error
-		short, err = s.firstStage(ctx, q, elig, opt.Shortlist)
+		short, err = s.firstStage(ctx, q, elig, opt.Shortlist, minShortlist)
 		if err != nil {
 			return nil, err
 		}
@@ -279,13 +279,13 @@ func (s *snapshot) search(ctx context.Context, q *query, elig eligible, opt Sear
 
 // firstStage scores every eligible entry with the index and returns the
 // shortlist, best first: opt's Shortlist, or else ShortlistFraction of the
-// eligible entries, at least MinShortlist.
-func (s *snapshot) firstStage(ctx context.Context, q *query, elig eligible, shortlist int) ([]hit, error) {
+// eligible entries, at least minShortlist.
+func (s *snapshot) firstStage(ctx context.Context, q *query, elig eligible, shortlist, minShortlist int) ([]hit, error) {
 	k := shortlist
 	if k <= 0 {
 		// The eligible count is known only after the scan: keep enough for
 		// the case that every entry is eligible, cut below.
-		k = max(MinShortlist, int(math.Ceil(ShortlistFraction*float64(s.fingers))))
+		k = max(minShortlist, int(math.Ceil(ShortlistFraction*float64(s.fingers))))
 	}
 	k = min(k, maxTop)
 	cs := s.chunks()
@@ -330,7 +330,7 @@ func (s *snapshot) firstStage(ctx context.Context, q *query, elig eligible, shor
 		eligibleEntries += counts[w]
 	}
 	if shortlist <= 0 {
-		k = min(k, max(MinShortlist, int(math.Ceil(ShortlistFraction*float64(eligibleEntries)))))
+		k = min(k, max(minShortlist, int(math.Ceil(ShortlistFraction*float64(eligibleEntries)))))
 	}
 	slices.SortFunc(all, compareHits)
 	return all[:min(len(all), k)], nil

@@ -1,8 +1,10 @@
 package matcher
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -452,4 +454,43 @@ func Stored(t minutiae.Template) minutiae.Template {
 	s := galleryTemplate(appendGalleryPoints(nil, Prepare(t)), nil)
 	s.Width, s.Height, s.Position, s.Impression, s.Quality = t.Width, t.Height, t.Position, t.Impression, t.Quality
 	return s
+}
+
+// ErrUnknownSubject is returned for a subject the gallery does not hold.
+var ErrUnknownSubject = errors.New("matcher: unknown subject")
+
+// CompareSubject compares a probe with each of an enrolled subject's fingers
+// that its position makes eligible (see SearchOptions) and returns them
+// best first, with pairs: what a verification needs.
+func (g *Gallery) CompareSubject(subject string, probe minutiae.Template, opt SearchOptions) ([]Candidate, error) {
+	q := newQuery(probe)
+	if q == nil {
+		return nil, ErrNoMinutiae
+	}
+	elig := eligibility(probe.Position, opt)
+	// The writers' index says where the subject is; the snapshot published
+	// under the same lock holds exactly that state.
+	g.mu.Lock()
+	ref, ok := g.subjects[subject]
+	s := g.load()
+	g.mu.Unlock()
+	if !ok {
+		return nil, ErrUnknownSubject
+	}
+	var out []Candidate
+	for i := range s.segs {
+		v := &s.segs[i]
+		if v.seg != ref.seg {
+			continue
+		}
+		rec := v.records[ref.record]
+		for j := rec.first; j < rec.first+uint32(rec.count); j++ {
+			if e := &v.entries[j]; elig.has(e.position) {
+				res := Compare(q.prepared, s.prepared(int32(i), j))
+				out = append(out, Candidate{Key: Key{subject, e.position}, Score: res.Score, FMR: FMR(res.Score), Pairs: res.Pairs})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Candidate) int { return cmp.Compare(b.Score, a.Score) })
+	return out, nil
 }

@@ -334,3 +334,26 @@ func TestStoredGivesTheSearchScore(t *testing.T) {
 	assert.Equal(t, Score(Prepare(probe), Prepare(Stored(a))), cs[0].Score)
 	assert.Positive(t, cs[0].Score)
 }
+
+func TestCompareSubject(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	var g Gallery
+	a, b := syntheticTemplate(rng, 40), syntheticTemplate(rng, 40)
+	a.Position, b.Position = minutiae.RightThumb, minutiae.LeftThumb
+	require.NoError(t, g.AddSubject("s", []minutiae.Template{a, b}))
+	fillGallery(t, &g, rng, 20)
+	probe := distorted(rng, b)
+	probe.Position = minutiae.UnknownFinger
+	cs, err := g.CompareSubject("s", probe, SearchOptions{})
+	require.NoError(t, err)
+	require.Len(t, cs, 2, "a probe of unknown position is compared with every finger")
+	assert.Equal(t, minutiae.LeftThumb, cs[0].Key.Position)
+	assert.Greater(t, cs[0].Score, cs[1].Score)
+	probe.Position = minutiae.RightThumb
+	cs, err = g.CompareSubject("s", probe, SearchOptions{})
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	assert.Equal(t, minutiae.RightThumb, cs[0].Key.Position)
+	_, err = g.CompareSubject("nobody", probe, SearchOptions{})
+	assert.ErrorIs(t, err, ErrUnknownSubject)
+}

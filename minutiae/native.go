@@ -135,3 +135,14 @@ func UnmarshalTemplate(data []byte) (Template, error) {
 	}
 	return TemplateFromProto(&p)
 }
+
+// ImpressionFromProto maps the API's impression enum to the model's
+// ANSI/NIST-ITL code; ok is false for a value the API does not define.
+func ImpressionFromProto(p whorlv1.ImpressionType) (imp Impression, ok bool) {
+	imp, ok = impressionFromProto[p]
+	return imp, ok
+}
+
+// ImpressionToProto maps the model's impression code to the API enum
+// (IMPRESSION_TYPE_UNSPECIFIED for a code the API does not name).
+func ImpressionToProto(imp Impression) whorlv1.ImpressionType { return impressionToProto[imp] }

@@ -1,0 +1,169 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/whorlafis/whorl/matcher"
+	"github.com/whorlafis/whorl/minutiae"
+	whorlv1 "github.com/whorlafis/whorl/proto/whorl/v1"
+)
+
+func indexed(field string, i int) string { return fmt.Sprintf("%s[%d]", field, i) }
+
+// Identify implements SearchService.Identify.
+func (s *Server) Identify(ctx context.Context, req *whorlv1.IdentifyRequest) (*whorlv1.IdentifyResponse, error) {
+	if req.GetTop() > maxTop {
+		return nil, invalid("top", "%d, at most %d", req.GetTop(), maxTop)
+	}
+	probe, err := s.templates("fingers", req.GetFingers())
+	if err != nil {
+		return nil, err
+	}
+	seen := map[minutiae.FingerPosition]bool{}
+	var v violations
+	for i, t := range probe {
+		if len(t.Minutiae) < 2 {
+			v.add(indexed("fingers", i), "fewer than 2 minutiae: nothing to search with")
+		}
+		if t.Position != minutiae.UnknownFinger && seen[t.Position] {
+			v.add(indexed("fingers", i)+".position", "position %d given twice", t.Position)
+		}
+		seen[t.Position] = true
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	release, err := admit(s.searches, "searches")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	top := int(req.GetTop())
+	if top == 0 {
+		top = defaultTop
+	}
+	cs, err := s.gallery.Identify(ctx, probe, matcher.SearchOptions{Top: top})
+	if err != nil {
+		return nil, contextStatus(ctx, err)
+	}
+	resp := &whorlv1.IdentifyResponse{}
+	for _, c := range cs {
+		sc := &whorlv1.SubjectCandidate{SubjectId: c.Subject, Score: finite(c.Score), Fmr: c.FMR}
+		for _, f := range c.Fingers {
+			sc.Fingers = append(sc.Fingers, &whorlv1.FingerMatch{
+				ProbeIndex: uint32(f.Probe),
+				Position:   whorlv1.FingerPosition(f.Position),
+				Score:      f.Score,
+				Fmr:        f.FMR,
+				Pairs:      pairs(f.Pairs),
+			})
+		}
+		resp.Candidates = append(resp.Candidates, sc)
+	}
+	return resp, nil
+}
+
+// Verify implements SearchService.Verify.
+func (s *Server) Verify(ctx context.Context, req *whorlv1.VerifyRequest) (*whorlv1.VerifyResponse, error) {
+	var v violations
+	checkID(&v, "subject_id", req.GetSubjectId(), maxSubjectIDBytes, true)
+	if f := req.GetFmr(); f < 0 || f >= 1 || math.IsNaN(f) {
+		v.add("fmr", "%g outside (0, 1)", f)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	probe, err := s.templates("finger", []*whorlv1.Finger{req.GetFinger()})
+	if err != nil {
+		return nil, err
+	}
+	rate := req.GetFmr()
+	if rate == 0 {
+		rate = matcher.DecisionFMR
+	}
+	threshold, _ := matcher.ThresholdAtFMR(rate)
+	cs, err := s.gallery.CompareSubject(req.GetSubjectId(), probe[0], matcher.SearchOptions{})
+	switch {
+	case errors.Is(err, matcher.ErrUnknownSubject):
+		return nil, status.Errorf(codes.NotFound, "subject %q is not enrolled", req.GetSubjectId())
+	case errors.Is(err, matcher.ErrNoMinutiae):
+		return nil, invalid("finger", "fewer than 2 minutiae: nothing to compare")
+	case err != nil:
+		return nil, err
+	}
+	resp := &whorlv1.VerifyResponse{Fmr: 1, Threshold: threshold}
+	if len(cs) > 0 {
+		best := cs[0]
+		resp.Score, resp.Fmr, resp.Position = best.Score, best.FMR, whorlv1.FingerPosition(best.Key.Position)
+		resp.Match = best.Score >= threshold
+	}
+	return resp, nil
+}
+
+// Compare implements SearchService.Compare.
+func (s *Server) Compare(ctx context.Context, req *whorlv1.CompareRequest) (*whorlv1.CompareResponse, error) {
+	var v violations
+	checkFinger(&v, "probe", req.GetProbe())
+	checkFinger(&v, "candidate", req.GetCandidate())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	release, err := admit(s.extractions, "extractions")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var ts [2]minutiae.Template
+	for i, f := range [2]struct {
+		field  string
+		finger *whorlv1.Finger
+	}{{"probe", req.GetProbe()}, {"candidate", req.GetCandidate()}} {
+		if ts[i], err = fingerTemplate(f.field, f.finger); err != nil {
+			return nil, err
+		}
+	}
+	r := matcher.Compare(matcher.Prepare(ts[0]), matcher.Prepare(ts[1]))
+	resp := &whorlv1.CompareResponse{Score: r.Score, Fmr: matcher.FMR(r.Score), Pairs: pairs(r.Pairs)}
+	if resp.ProbeTemplate, err = ts[0].ToProto(); err != nil {
+		return nil, err
+	}
+	if resp.CandidateTemplate, err = ts[1].ToProto(); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func pairs(ps []matcher.Pair) []*whorlv1.MinutiaPair {
+	out := make([]*whorlv1.MinutiaPair, len(ps))
+	for i, p := range ps {
+		out[i] = &whorlv1.MinutiaPair{Probe: uint32(p.Probe), Candidate: uint32(p.Candidate)}
+	}
+	return out
+}
+
+// finite caps an infinite fused score (ten fingers at the calibration's
+// floor overflow nothing, but keep the wire free of Inf).
+func finite(x float64) float64 {
+	if math.IsInf(x, 1) {
+		return math.MaxFloat64
+	}
+	return x
+}
+
+// contextStatus turns a search stopped by its context into the matching
+// status code.
+func contextStatus(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "search cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "search past its deadline")
+	}
+	return err
+}

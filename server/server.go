@@ -1,0 +1,79 @@
+package server
+
+import (
+	"log/slog"
+	"runtime"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/whorlafis/whorl/matcher"
+	whorlv1 "github.com/whorlafis/whorl/proto/whorl/v1"
+)
+
+// Config is what a Server needs. The zero value of each limit picks a
+// default sized for the machine.
+type Config struct {
+	// Gallery is the in-memory gallery searches scan; required.
+	Gallery *matcher.Gallery
+	// MaxSearches bounds the searches running at once; each uses every
+	// core, so a few keep the machine busy and more only queue. Beyond it
+	// a search is refused at once with ResourceExhausted. Default 2.
+	MaxSearches int
+	// MaxExtractions bounds the image decodes and extractions running at
+	// once, the memory-hungry part of a request (a decode may hold ~16
+	// bytes per pixel). Default 2 × GOMAXPROCS.
+	MaxExtractions int
+	// Logger receives structured logs; never biometric data. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Server implements Whorl's gRPC services.
+type Server struct {
+	whorlv1.UnimplementedExtractionServiceServer
+	whorlv1.UnimplementedSearchServiceServer
+
+	gallery     *matcher.Gallery
+	searches    chan struct{} // a token per running search
+	extractions chan struct{} // a token per running decode and extraction
+	log         *slog.Logger
+}
+
+// New returns a Server for the configuration.
+func New(cfg Config) *Server {
+	if cfg.MaxSearches <= 0 {
+		cfg.MaxSearches = 2
+	}
+	if cfg.MaxExtractions <= 0 {
+		cfg.MaxExtractions = 2 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Server{
+		gallery:     cfg.Gallery,
+		searches:    make(chan struct{}, cfg.MaxSearches),
+		extractions: make(chan struct{}, cfg.MaxExtractions),
+		log:         cfg.Logger,
+	}
+}
+
+// Register registers the services on a gRPC server.
+func (s *Server) Register(g *grpc.Server) {
+	whorlv1.RegisterExtractionServiceServer(g, s)
+	whorlv1.RegisterSearchServiceServer(g, s)
+}
+
+// admit takes a token from a pool without waiting: a server at its limit
+// says so at once rather than queueing work without bound. The returned
+// function gives the token back.
+func admit(pool chan struct{}, what string) (release func(), err error) {
+	select {
+	case pool <- struct{}{}:
+		return func() { <-pool }, nil
+	default:
+		return nil, status.Errorf(codes.ResourceExhausted, "%d %s already running: retry later", cap(pool), what)
+	}
+}

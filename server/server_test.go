@@ -1,0 +1,233 @@
+package server
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"github.com/whorlafis/whorl/matcher"
+	"github.com/whorlafis/whorl/minutiae"
+	whorlv1 "github.com/whorlafis/whorl/proto/whorl/v1"
+)
+
+const dataDir = "../../shared/data"
+
+// testPKI makes a CA, a server certificate for 127.0.0.1 and a client
+// certificate, all in memory.
+func testPKI(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		return k
+	}
+	caKey := newKey()
+	caTpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
+	require.NoError(t, err)
+	ca, err := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	issue := func(serial int64, name string, usage x509.ExtKeyUsage) tls.Certificate {
+		k := newKey()
+		tpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tpl, ca, &k.PublicKey, caKey)
+		require.NoError(t, err)
+		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
+	}
+	server = &tls.Config{
+		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{issue(2, "server", x509.ExtKeyUsageServerAuth)},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool,
+	}
+	client = &tls.Config{
+		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{issue(3, "client", x509.ExtKeyUsageClientAuth)},
+		RootCAs: pool, ServerName: "127.0.0.1",
+	}
+	return server, client
+}
+
+// startServer runs the services on a loopback port with mutual TLS.
+func startServer(t *testing.T, cfg Config) *grpc.ClientConn {
+	t.Helper()
+	serverTLS, clientTLS := testPKI(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	g := grpc.NewServer(grpc.Creds(credentials.NewTLS(serverTLS)), grpc.MaxRecvMsgSize(MaxMessageBytes))
+	New(cfg).Register(g)
+	go g.Serve(lis)
+	t.Cleanup(g.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(clientTLS)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(200<<20)))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func readData(t *testing.T, parts ...string) []byte {
+	t.Helper()
+	path := filepath.Join(append([]string{dataDir}, parts...)...)
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		t.Skipf("reference data absent (%s): skipping", path)
+	}
+	require.NoError(t, err)
+	return data
+}
+
+func imageFinger(data []byte) *whorlv1.Finger {
+	return &whorlv1.Finger{Source: &whorlv1.Finger_Image{Image: &whorlv1.Image{Data: data}}}
+}
+
+// TestIdentifyOverTLS enrols impression 1 of the ten DB1_B fingers and
+// identifies each finger's impression 2, sent as an image over the wire.
+func TestIdentifyOverTLS(t *testing.T) {
+	readData(t, "fvc2002", "DB1_B", "101_1.tif")
+	var gallery matcher.Gallery
+	for f := 101; f <= 110; f++ {
+		img, err := minutiae.DecodeImage(readData(t, "fvc2002", "DB1_B", fmt.Sprintf("%d_1.tif", f)), 0)
+		require.NoError(t, err)
+		tpl, err := minutiae.Extract(img, nil)
+		require.NoError(t, err)
+		require.NoError(t, gallery.AddSubject(fmt.Sprintf("person-%d", f), []minutiae.Template{tpl}))
+	}
+	search := whorlv1.NewSearchServiceClient(startServer(t, Config{Gallery: &gallery}))
+	ctx := context.Background()
+	right := 0
+	for f := 101; f <= 110; f++ {
+		resp, err := search.Identify(ctx, &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{imageFinger(readData(t, "fvc2002", "DB1_B", fmt.Sprintf("%d_2.tif", f)))}, Top: 3})
+		require.NoError(t, err)
+		require.NotEmpty(t, resp.Candidates)
+		if resp.Candidates[0].SubjectId == fmt.Sprintf("person-%d", f) {
+			right++
+			assert.NotEmpty(t, resp.Candidates[0].Fingers[0].Pairs)
+		}
+	}
+	assert.GreaterOrEqual(t, right, 9, "rank-1 identifications of 10")
+
+	v, err := search.Verify(ctx, &whorlv1.VerifyRequest{SubjectId: "person-103", Finger: imageFinger(readData(t, "fvc2002", "DB1_B", "103_5.tif"))})
+	require.NoError(t, err)
+	assert.True(t, v.Match, "score %.1f threshold %.1f", v.Score, v.Threshold)
+	_, err = search.Verify(ctx, &whorlv1.VerifyRequest{SubjectId: "nobody", Finger: imageFinger(readData(t, "fvc2002", "DB1_B", "103_5.tif"))})
+	assert.Equal(t, codes.NotFound, status.Code(err))
+
+	c, err := search.Compare(ctx, &whorlv1.CompareRequest{
+		Probe:     imageFinger(readData(t, "fvc2002", "DB1_B", "104_1.tif")),
+		Candidate: imageFinger(readData(t, "fvc2002", "DB1_B", "104_2.tif")),
+	})
+	require.NoError(t, err)
+	assert.Greater(t, c.Score, matcher.DecisionThreshold)
+	for _, p := range c.Pairs {
+		assert.Less(t, int(p.Probe), len(c.ProbeTemplate.X))
+		assert.Less(t, int(p.Candidate), len(c.CandidateTemplate.X))
+	}
+}
+
+// TestBadInputOverTheWire: each bad request gets a clear status with
+// details, and the server keeps serving.
+func TestBadInputOverTheWire(t *testing.T) {
+	var gallery matcher.Gallery
+	conn := startServer(t, Config{Gallery: &gallery})
+	search := whorlv1.NewSearchServiceClient(conn)
+	extraction := whorlv1.NewExtractionServiceClient(conn)
+	ctx := context.Background()
+
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x00\x00\x00\x00garbage")
+	huge := []byte("P5\n60000 60000\n255\n")
+	cases := []struct {
+		name  string
+		req   *whorlv1.ExtractRequest
+		field string
+	}{
+		{"empty image", &whorlv1.ExtractRequest{Image: &whorlv1.Image{}}, "image.data"},
+		{"no image", &whorlv1.ExtractRequest{}, "image"},
+		{"corrupt PNG", &whorlv1.ExtractRequest{Image: &whorlv1.Image{Data: png}}, "image.data"},
+		{"60000 x 60000 header", &whorlv1.ExtractRequest{Image: &whorlv1.Image{Data: huge}}, "image.data"},
+		{"unknown finger position", &whorlv1.ExtractRequest{Image: &whorlv1.Image{Data: huge}, Position: 99}, "position"},
+		{"ppi out of range", &whorlv1.ExtractRequest{Image: &whorlv1.Image{Data: huge, Ppi: 7}}, "image.ppi"},
+	}
+	if wsq, err := os.ReadFile(filepath.Join(dataDir, "samples", "wsq_and_formats", "wsq-original.wsq")); err == nil {
+		cases = append(cases, struct {
+			name  string
+			req   *whorlv1.ExtractRequest
+			field string
+		}{"truncated WSQ", &whorlv1.ExtractRequest{Image: &whorlv1.Image{Data: wsq[:len(wsq)/3]}}, "image.data"})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := extraction.Extract(ctx, c.req)
+			st := status.Convert(err)
+			require.Equal(t, codes.InvalidArgument, st.Code(), "%v", err)
+			var fields []string
+			for _, d := range st.Details() {
+				if br, ok := d.(*errdetails.BadRequest); ok {
+					for _, fv := range br.FieldViolations {
+						fields = append(fields, fv.Field)
+						assert.NotEmpty(t, fv.Description)
+					}
+				}
+			}
+			assert.Contains(t, fields, c.field)
+		})
+	}
+
+	// A 100 MB message is refused by the transport before any handler.
+	_, err := extraction.Extract(ctx, &whorlv1.ExtractRequest{Image: &whorlv1.Image{Data: make([]byte, 100<<20)}})
+	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+
+	_, err = search.Identify(ctx, &whorlv1.IdentifyRequest{})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	_, err = search.Identify(ctx, &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{{}}, Top: 1000})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	_, err = search.Verify(ctx, &whorlv1.VerifyRequest{SubjectId: "bad\x00id", Fmr: 2})
+	st := status.Convert(err)
+	assert.Equal(t, codes.InvalidArgument, st.Code())
+	assert.Len(t, st.Details()[0].(*errdetails.BadRequest).FieldViolations, 2, "every violation reported at once")
+
+	// Still serving.
+	_, err = search.Compare(ctx, &whorlv1.CompareRequest{})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+}
+
+func TestAdmitRefusesBeyondTheLimit(t *testing.T) {
+	pool := make(chan struct{}, 2)
+	r1, err := admit(pool, "searches")
+	require.NoError(t, err)
+	r2, err := admit(pool, "searches")
+	require.NoError(t, err)
+	_, err = admit(pool, "searches")
+	assert.Equal(t, codes.ResourceExhausted, status.Code(err))
+	r1()
+	r3, err := admit(pool, "searches")
+	assert.NoError(t, err)
+	r2()
+	r3()
+}

@@ -1,0 +1,234 @@
+// Package pki makes and loads the local certificate authority that secures
+// a Whorl installation out of the box: on a fresh data directory, `whorl
+// serve` creates a CA, a server certificate and an administrator's client
+// certificate, all files owner-only, and both sides load their TLS
+// configuration from them. Transport is TLS 1.3 with client certificates
+// required; a client certificate names a station and, in its
+// organisational unit, its role. Standard library cryptography only
+// (ECDSA P-256), so a GOFIPS140 build runs in FIPS 140-3 mode.
+package pki
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// File names in the TLS directory.
+const (
+	CAFile        = "ca.pem"
+	CAKeyFile     = "ca-key.pem"
+	ServerFile    = "server.pem"
+	ServerKeyFile = "server-key.pem"
+	AdminFile     = "admin.pem"
+	AdminKeyFile  = "admin-key.pem"
+)
+
+// RoleAdmin is the role of the certificate made with a fresh installation.
+const RoleAdmin = "admin"
+
+// Validity of what Ensure makes. A local CA outlives its leaves; leaves are
+// reissued by the operator.
+const (
+	caValidity   = 10 * 365 * 24 * time.Hour
+	leafValidity = 365 * 24 * time.Hour
+)
+
+// Ensure makes the CA, the server certificate (for hosts: names or IP
+// addresses) and the administrator's certificate in dir unless they exist,
+// and reports whether it made them. Files are written owner-only.
+func Ensure(dir string, hosts []string) (created bool, err error) {
+	if _, err := os.Stat(filepath.Join(dir, CAFile)); err == nil {
+		return false, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false, err
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return false, err
+	}
+	now := time.Now()
+	caTpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: "Whorl local CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(caValidity),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTpl, caTpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return false, err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return false, err
+	}
+	// The leaves first, the CA last: a crash halfway leaves no CA file, and
+	// the next start makes everything again.
+	if err := issue(dir, ServerFile, ServerKeyFile, ca, caKey, "whorl server", "", hosts, x509.ExtKeyUsageServerAuth); err != nil {
+		return false, err
+	}
+	if err := issue(dir, AdminFile, AdminKeyFile, ca, caKey, "admin", RoleAdmin, nil, x509.ExtKeyUsageClientAuth); err != nil {
+		return false, err
+	}
+	if err := writeKey(filepath.Join(dir, CAKeyFile), caKey); err != nil {
+		return false, err
+	}
+	if err := writePEM(filepath.Join(dir, CAFile), "CERTIFICATE", caDER); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func serial() *big.Int {
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return n
+}
+
+func issue(dir, certFile, keyFile string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, name, role string, hosts []string, usage x509.ExtKeyUsage) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	tpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(leafValidity),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+	}
+	if role != "" {
+		tpl.Subject.OrganizationalUnit = []string{role}
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tpl.IPAddresses = append(tpl.IPAddresses, ip)
+		} else {
+			tpl.DNSNames = append(tpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	if err := writeKey(filepath.Join(dir, keyFile), key); err != nil {
+		return err
+	}
+	return writePEM(filepath.Join(dir, certFile), "CERTIFICATE", der)
+}
+
+func writeKey(path string, key *ecdsa.PrivateKey) error {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	return writePEM(path, "PRIVATE KEY", der)
+}
+
+// writePEM writes owner-only, through a temporary file renamed into place,
+// so that a file either exists whole or not at all.
+func writePEM(path, kind string, der []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := pem.Encode(f, &pem.Block{Type: kind, Bytes: der}); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func caPool(dir string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(filepath.Join(dir, CAFile))
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("pki: %s holds no certificate", filepath.Join(dir, CAFile))
+	}
+	return pool, nil
+}
+
+// ServerTLS returns the server's TLS configuration: TLS 1.3 only, client
+// certificates from the local CA required.
+func ServerTLS(dir string) (*tls.Config, error) {
+	if err := checkPrivate(filepath.Join(dir, ServerKeyFile)); err != nil {
+		return nil, err
+	}
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, ServerFile), filepath.Join(dir, ServerKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("pki: server certificate: %w", err)
+	}
+	pool, err := caPool(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS13,
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    pool,
+	}, nil
+}
+
+// ClientTLS returns a client's TLS configuration with the certificate
+// certFile/keyFile of dir (the administrator's: AdminFile, AdminKeyFile),
+// trusting only the local CA.
+func ClientTLS(dir, certFile, keyFile string) (*tls.Config, error) {
+	if err := checkPrivate(filepath.Join(dir, keyFile)); err != nil {
+		return nil, err
+	}
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, certFile), filepath.Join(dir, keyFile))
+	if err != nil {
+		return nil, fmt.Errorf("pki: client certificate: %w", err)
+	}
+	pool, err := caPool(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, RootCAs: pool}, nil
+}
+
+// checkPrivate refuses a key file that others may read.
+func checkPrivate(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("pki: %s is readable by others (mode %v): chmod 600 it", path, st.Mode().Perm())
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package pki
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEnsureMakesAWorkingOwnerOnlyPKI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "tls")
+	created, err := Ensure(dir, []string{"localhost", "127.0.0.1"})
+	require.NoError(t, err)
+	assert.True(t, created)
+	created, err = Ensure(dir, []string{"localhost"})
+	require.NoError(t, err)
+	assert.False(t, created, "an existing PKI is kept")
+	for _, f := range []string{CAFile, CAKeyFile, ServerFile, ServerKeyFile, AdminFile, AdminKeyFile} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), f)
+	}
+
+	serverTLS, err := ServerTLS(dir)
+	require.NoError(t, err)
+	clientTLS, err := ClientTLS(dir, AdminFile, AdminKeyFile)
+	require.NoError(t, err)
+	lis, err := tls.Listen("tcp", "127.0.0.1:0", serverTLS)
+	require.NoError(t, err)
+	defer lis.Close()
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				io.Copy(c, c)
+				c.Close()
+			}()
+		}
+	}()
+	clientTLS.ServerName = "localhost"
+	conn, err := tls.Dial("tcp", lis.Addr().String(), clientTLS)
+	require.NoError(t, err)
+	defer conn.Close()
+	assert.Equal(t, uint16(tls.VersionTLS13), conn.ConnectionState().Version)
+	assert.Equal(t, []string{RoleAdmin}, clientTLS.Certificates[0].Leaf.Subject.OrganizationalUnit)
+
+	// No client certificate: the handshake fails.
+	bare := &tls.Config{RootCAs: clientTLS.RootCAs, ServerName: "localhost", MinVersion: tls.VersionTLS13}
+	c2, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", lis.Addr().String(), bare)
+	if err == nil {
+		// In TLS 1.3 the server's refusal arrives after the client's
+		// handshake: the first read gets it.
+		c2.SetDeadline(time.Now().Add(10 * time.Second))
+		_, err = c2.Read(make([]byte, 1))
+		c2.Close()
+	}
+	assert.Error(t, err)
+}
+
+func TestKeysReadableByOthersAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Ensure(dir, []string{"localhost"})
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(filepath.Join(dir, ServerKeyFile), 0o644))
+	_, err = ServerTLS(dir)
+	assert.ErrorContains(t, err, "readable by others")
+}

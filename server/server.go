@@ -17,6 +17,9 @@ import (
 type Config struct {
 	// Gallery is the in-memory gallery searches scan; required.
 	Gallery *matcher.Gallery
+	// Store is the system of record; without one the gallery service
+	// refuses with FailedPrecondition (tests of search alone).
+	Store Store
 	// MaxSearches bounds the searches running at once; each uses every
 	// core, so a few keep the machine busy and more only queue. Beyond it
 	// a search is refused at once with ResourceExhausted. Default 2.
@@ -34,8 +37,11 @@ type Config struct {
 type Server struct {
 	whorlv1.UnimplementedExtractionServiceServer
 	whorlv1.UnimplementedSearchServiceServer
+	whorlv1.UnimplementedGalleryServiceServer
 
 	gallery     *matcher.Gallery
+	store       Store
+	locks       *subjectLocks
 	searches    chan struct{} // a token per running search
 	extractions chan struct{} // a token per running decode and extraction
 	log         *slog.Logger
@@ -54,6 +60,8 @@ func New(cfg Config) *Server {
 	}
 	return &Server{
 		gallery:     cfg.Gallery,
+		store:       cfg.Store,
+		locks:       newSubjectLocks(),
 		searches:    make(chan struct{}, cfg.MaxSearches),
 		extractions: make(chan struct{}, cfg.MaxExtractions),
 		log:         cfg.Logger,
@@ -64,6 +72,7 @@ func New(cfg Config) *Server {
 func (s *Server) Register(g *grpc.Server) {
 	whorlv1.RegisterExtractionServiceServer(g, s)
 	whorlv1.RegisterSearchServiceServer(g, s)
+	whorlv1.RegisterGalleryServiceServer(g, s)
 }
 
 // admit takes a token from a pool without waiting: a server at its limit

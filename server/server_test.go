@@ -27,6 +27,7 @@ import (
 	"github.com/whorlafis/whorl/matcher"
 	"github.com/whorlafis/whorl/minutiae"
 	whorlv1 "github.com/whorlafis/whorl/proto/whorl/v1"
+	"github.com/whorlafis/whorl/store"
 )
 
 const dataDir = "../../shared/data"
@@ -230,4 +231,104 @@ func TestAdmitRefusesBeyondTheLimit(t *testing.T) {
 	assert.NoError(t, err)
 	r2()
 	r3()
+}
+
+// TestGalleryServiceWithStore enrols, replays, gets, lists and deletes
+// through a real store, and checks that the gallery follows.
+func TestGalleryServiceWithStore(t *testing.T) {
+	readData(t, "fvc2002", "DB1_B", "101_1.tif")
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"), store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	var g matcher.Gallery
+	conn := startServer(t, Config{Gallery: &g, Store: st})
+	gallery := whorlv1.NewGalleryServiceClient(conn)
+	search := whorlv1.NewSearchServiceClient(conn)
+	ctx := context.Background()
+
+	enroll := func(subject, request string, f int) (*whorlv1.EnrollResponse, error) {
+		finger := imageFinger(readData(t, "fvc2002", "DB1_B", fmt.Sprintf("%d_1.tif", f)))
+		finger.Position = whorlv1.FingerPosition_FINGER_POSITION_RIGHT_INDEX
+		return gallery.Enroll(ctx, &whorlv1.EnrollRequest{RequestId: request, SubjectId: subject, Fingers: []*whorlv1.Finger{finger}})
+	}
+	r, err := enroll("alice", "req-1", 101)
+	require.NoError(t, err)
+	assert.False(t, r.Replaced)
+	assert.Equal(t, []whorlv1.FingerPosition{whorlv1.FingerPosition_FINGER_POSITION_RIGHT_INDEX}, r.Fingers)
+	r, err = enroll("alice", "req-1", 101)
+	require.NoError(t, err)
+	assert.True(t, r.Replayed, "a retried request enrols once")
+	_, err = enroll("bob", "req-2", 102)
+	require.NoError(t, err)
+	fingers, subjects := g.Len()
+	assert.Equal(t, 2, fingers)
+	assert.Equal(t, 2, subjects)
+
+	got, err := gallery.GetSubject(ctx, &whorlv1.GetSubjectRequest{SubjectId: "alice"})
+	require.NoError(t, err)
+	require.Len(t, got.Subject.Fingers, 1)
+	assert.Equal(t, whorlv1.FingerPosition_FINGER_POSITION_RIGHT_INDEX, got.Subject.Fingers[0].FingerPosition)
+	assert.NotZero(t, got.Subject.CreatedUnixNanos)
+
+	list, err := gallery.ListSubjects(ctx, &whorlv1.ListSubjectsRequest{PageSize: 1})
+	require.NoError(t, err)
+	require.Len(t, list.Subjects, 1)
+	require.NotEmpty(t, list.NextPageToken)
+	list2, err := gallery.ListSubjects(ctx, &whorlv1.ListSubjectsRequest{PageSize: 1, PageToken: list.NextPageToken})
+	require.NoError(t, err)
+	require.Len(t, list2.Subjects, 1)
+	assert.NotEqual(t, list.Subjects[0].SubjectId, list2.Subjects[0].SubjectId)
+	_, err = gallery.ListSubjects(ctx, &whorlv1.ListSubjectsRequest{PageToken: "not-a-token"})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+
+	// Alice's impression 2 finds her; after her deletion it does not.
+	probe := imageFinger(readData(t, "fvc2002", "DB1_B", "101_2.tif"))
+	id, err := search.Identify(ctx, &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{probe}, Top: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, id.Candidates)
+	assert.Equal(t, "alice", id.Candidates[0].SubjectId)
+	_, err = gallery.DeleteSubject(ctx, &whorlv1.DeleteSubjectRequest{SubjectId: "alice"})
+	require.NoError(t, err)
+	_, err = gallery.DeleteSubject(ctx, &whorlv1.DeleteSubjectRequest{SubjectId: "alice"})
+	assert.Equal(t, codes.NotFound, status.Code(err))
+	_, err = gallery.GetSubject(ctx, &whorlv1.GetSubjectRequest{SubjectId: "alice"})
+	assert.Equal(t, codes.NotFound, status.Code(err))
+	id, err = search.Identify(ctx, &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{probe}, Top: 5})
+	require.NoError(t, err)
+	for _, c := range id.Candidates {
+		assert.NotEqual(t, "alice", c.SubjectId)
+	}
+
+	// Bad enrolments write nothing.
+	_, err = gallery.Enroll(ctx, &whorlv1.EnrollRequest{SubjectId: "carol"})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	_, err = gallery.Enroll(ctx, &whorlv1.EnrollRequest{SubjectId: "carol", AnsiNist: []byte("not a transaction")})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+	_, err = gallery.GetSubject(ctx, &whorlv1.GetSubjectRequest{SubjectId: "carol"})
+	assert.Equal(t, codes.NotFound, status.Code(err))
+
+	// A reloaded gallery holds what the store holds.
+	var reloaded matcher.Gallery
+	n, err := New(Config{Gallery: &reloaded, Store: st}).Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+}
+
+// TestEnrollANSINIST enrols the finger images of a NIST sample transaction.
+func TestEnrollANSINIST(t *testing.T) {
+	data := readData(t, "samples", "ansi_nist", "valid1.14.an2")
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"), store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+	var g matcher.Gallery
+	gallery := whorlv1.NewGalleryServiceClient(startServer(t, Config{Gallery: &g, Store: st}))
+	r, err := gallery.Enroll(context.Background(), &whorlv1.EnrollRequest{SubjectId: "nist", AnsiNist: data})
+	if status.Code(err) == codes.InvalidArgument {
+		t.Logf("sample refused: %v", err)
+	}
+	require.NoError(t, err)
+	assert.NotEmpty(t, r.Fingers)
+	for _, p := range r.Fingers {
+		assert.NotEqual(t, whorlv1.FingerPosition_FINGER_POSITION_UNSPECIFIED, p)
+	}
 }

@@ -1,10 +1,12 @@
-// Command whorl is Whorl's one binary. Today it has the subcommand that
-// booking-station integrators and examiners use to check what a file holds:
+// Command whorl is Whorl's one binary: the server and its clients.
 //
-//	whorl inspect [--json] [--ppi N] FILE...
+//	whorl serve [--data DIR] [--listen ADDR]                  the service, TLS by default
+//	whorl enroll [--server ADDR] [--data DIR] --subject ID FILE...
+//	whorl identify [--server ADDR] [--data DIR] [--top K] [--json] FILE...
+//	whorl inspect [--json] [--ppi N] FILE...                  what a file holds
 //
-// The service (whorl serve) and its client subcommands come with the
-// service milestone.
+// Client subcommands take their credentials from the server's data
+// directory (DIR/tls), so on one machine they work with no setup.
 package main
 
 import (
@@ -16,9 +18,16 @@ import (
 const usage = `usage: whorl <command> [flags] [args]
 
 commands:
+  serve     run the service (TLS with client certificates; the data
+            directory is created on first start)
+  enroll    enrol a subject's fingers (image files or one ANSI/NIST-ITL
+            transaction)
+  identify  search one person's fingers; ranked subjects
   inspect   say what fingerprint files hold: images, minutiae templates
             (ISO/IEC 19794-2, ANSI INCITS 378, native) and ANSI/NIST-ITL
             transactions
+
+Run a command with -h for its flags.
 `
 
 func main() {
@@ -34,6 +43,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "inspect":
 		return runInspect(args[1:], stdout, stderr)
+	case "serve":
+		return runServe(args[1:], stdout, stderr)
+	case "enroll":
+		return runEnroll(args[1:], stdout, stderr)
+	case "identify":
+		return runIdentify(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

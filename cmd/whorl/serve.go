@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/whorlafis/whorl/matcher"
+	"github.com/whorlafis/whorl/pki"
+	"github.com/whorlafis/whorl/server"
+	"github.com/whorlafis/whorl/store"
+)
+
+// Defaults shared by serve and the client subcommands.
+const (
+	defaultData   = "./whorl-data"
+	defaultListen = "localhost:50051"
+)
+
+// Where serve keeps things in the data directory.
+func tlsDir(data string) string   { return filepath.Join(data, "tls") }
+func storeDir(data string) string { return filepath.Join(data, "store") }
+
+// shutdownGrace is how long in-flight requests get to finish on SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", defaultData, "data directory: the store, the data key and the TLS credentials (created on first start, owner-only)")
+	listen := fs.String("listen", defaultListen, "address to serve gRPC on")
+	insecureFlag := fs.Bool("insecure", false, "serve without TLS, for development on a loopback address only")
+	maxSearches := fs.Int("max-searches", 0, "searches running at once before ResourceExhausted (0: 2)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := serve(ctx, *data, *listen, *insecureFlag, *maxSearches, log, stdout); err != nil {
+		log.Error("serve", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the server until ctx is done (SIGTERM or SIGINT in the
+// command), then lets in-flight requests finish and closes the store.
+func serve(ctx context.Context, data, listen string, insecureMode bool, maxSearches int, log *slog.Logger, stdout io.Writer) error {
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", listen, err)
+	}
+	var creds credentials.TransportCredentials
+	if insecureMode {
+		if !isLoopback(host) {
+			return fmt.Errorf("--insecure serves only on a loopback address, not %q", host)
+		}
+		log.Warn("INSECURE: serving without TLS or client certificates; fingerprint data crosses the wire in clear. For development on this machine only.")
+		creds = insecure.NewCredentials()
+	} else {
+		hosts := []string{"localhost", "127.0.0.1", "::1"}
+		if host != "" && host != "localhost" {
+			hosts = append(hosts, host)
+		}
+		created, err := pki.Ensure(tlsDir(data), hosts)
+		if err != nil {
+			return fmt.Errorf("TLS credentials: %w", err)
+		}
+		if created {
+			log.Info("created a local CA, a server certificate and an admin client certificate", "dir", tlsDir(data))
+		}
+		cfg, err := pki.ServerTLS(tlsDir(data))
+		if err != nil {
+			return err
+		}
+		creds = credentials.NewTLS(cfg)
+	}
+	st, err := store.Open(storeDir(data), store.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var gallery matcher.Gallery
+	srv := server.New(server.Config{Gallery: &gallery, Store: st, MaxSearches: maxSearches, Logger: log})
+	start := time.Now()
+	n, err := srv.Load(context.Background())
+	if err != nil {
+		return err
+	}
+	fingers, _ := gallery.Len()
+	log.Info("gallery loaded", "subjects", n, "fingers", fingers, "seconds", time.Since(start).Seconds())
+
+	g := grpc.NewServer(grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes))
+	srv.Register(g)
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(g, hs)
+	reflection.Register(g)
+
+	lis, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	mode := "TLS 1.3, client certificates required; credentials in " + tlsDir(data)
+	if insecureMode {
+		mode = "INSECURE, no TLS"
+	}
+	fmt.Fprintf(stdout, "whorl: serving on %s (%s)\n", lis.Addr(), mode)
+	log.Info("serving", "addr", lis.Addr().String(), "tls", !insecureMode)
+
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(lis) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+		log.Info("shutting down: in-flight requests finish")
+		hs.Shutdown()
+		done := make(chan struct{})
+		go func() { g.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(shutdownGrace):
+			log.Warn("in-flight requests did not finish in time; stopping", "grace", shutdownGrace.String())
+			g.Stop()
+		}
+		if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			return err
+		}
+		return nil
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const fvcDB1 = "../../../shared/data/fvc2002/DB1_B"
+
+// addrWriter captures serve's stdout and hands over the address it reports.
+type addrWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	addr chan string
+}
+
+var servingRE = regexp.MustCompile(`serving on (\S+)`)
+
+func (w *addrWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if m := servingRE.FindSubmatch(w.buf.Bytes()); m != nil && w.addr != nil {
+		w.addr <- string(m[1])
+		w.addr = nil
+	}
+	return len(p), nil
+}
+
+// startServe runs serve on a loopback port with the data directory and
+// returns its address and a function that shuts it down gracefully.
+func startServe(t *testing.T, data string) (addr string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &addrWriter{addr: make(chan string, 1)}
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { done <- serve(ctx, data, "127.0.0.1:0", false, 0, log, w) }()
+	select {
+	case addr = <-w.addr:
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not report its address")
+	}
+	return addr, func() {
+		cancel()
+		require.NoError(t, <-done)
+	}
+}
+
+// TestServeEnrollIdentifyRestart is the walk-through: a fresh data
+// directory, TLS credentials made by serve, ten subjects enrolled from
+// DB1_B impression 1 with the CLI, identified with impression 2; then the
+// server restarts and the gallery comes back from the store.
+func TestServeEnrollIdentifyRestart(t *testing.T) {
+	if _, err := os.Stat(fvcDB1); err != nil {
+		t.Skipf("reference data absent (%s): skipping", fvcDB1)
+	}
+	data := filepath.Join(t.TempDir(), "whorl-data")
+	addr, stop := startServe(t, data)
+	for _, f := range []string{"tls/ca.pem", "tls/admin-key.pem", "store/datakey"} {
+		st, err := os.Stat(filepath.Join(data, f))
+		require.NoError(t, err, f)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), f)
+	}
+	cli := func(args ...string) (string, int) {
+		var out, errOut bytes.Buffer
+		code := run(append(args[:1:1], append([]string{"--server", addr, "--data", data}, args[1:]...)...), &out, &errOut)
+		if code != 0 {
+			t.Logf("whorl %v: %s", args, errOut.String())
+		}
+		return out.String(), code
+	}
+	for f := 101; f <= 110; f++ {
+		_, code := cli("enroll", "--subject", fmt.Sprintf("person-%d", f), filepath.Join(fvcDB1, fmt.Sprintf("%d_1.tif", f)))
+		require.Equal(t, 0, code)
+	}
+	identifyAll := func() int {
+		right := 0
+		for f := 101; f <= 110; f++ {
+			out, code := cli("identify", "--json", "--top", "3", filepath.Join(fvcDB1, fmt.Sprintf("%d_2.tif", f)))
+			require.Equal(t, 0, code)
+			var res identifyOutput
+			require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+			if len(res.Candidates) > 0 && res.Candidates[0].Subject == fmt.Sprintf("person-%d", f) {
+				right++
+			}
+		}
+		return right
+	}
+	assert.GreaterOrEqual(t, identifyAll(), 9, "rank-1 of 10")
+	stop()
+
+	addr, stop = startServe(t, data)
+	defer stop()
+	assert.GreaterOrEqual(t, identifyAll(), 9, "rank-1 of 10 after a restart")
+}

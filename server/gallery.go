@@ -1,0 +1,267 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/whorlafis/whorl/minutiae"
+	"github.com/whorlafis/whorl/minutiae/ansinist"
+	whorlv1 "github.com/whorlafis/whorl/proto/whorl/v1"
+	"github.com/whorlafis/whorl/store"
+)
+
+// Store is the system of record the gallery service writes through;
+// package store implements it.
+type Store interface {
+	PutSubject(ctx context.Context, s *store.Subject, requestID string) (store.PutResult, error)
+	GetSubject(ctx context.Context, subjectID string) (*store.Subject, error)
+	DeleteSubject(ctx context.Context, subjectID string) error
+	ListSubjects(ctx context.Context, pageToken string, pageSize int) ([]*store.Subject, string, error)
+	Scan(ctx context.Context, workers int, fn func(*store.Subject) error) error
+}
+
+// Load fills the gallery from the store, decoding on every core; the
+// server calls it once, before it serves.
+func (s *Server) Load(ctx context.Context) (subjects int, err error) {
+	if s.store == nil {
+		return 0, nil
+	}
+	var n atomic.Int64
+	err = s.store.Scan(ctx, 0, func(subj *store.Subject) error {
+		if err := s.gallery.AddSubject(subj.ID, subj.Fingers); err != nil {
+			return fmt.Errorf("loading a subject into the gallery: %w", err)
+		}
+		n.Add(1)
+		return nil
+	})
+	return int(n.Load()), err
+}
+
+// chanMutex is a mutex as a one-token channel (an array of them needs no
+// initialisation order).
+type chanMutex chan struct{}
+
+// subjectLocks serialise writes to one subject across the store and the
+// gallery, so that the gallery ends with what the store has.
+type subjectLocks struct {
+	seed    maphash.Seed
+	stripes [64]chanMutex
+}
+
+func newSubjectLocks() *subjectLocks {
+	l := &subjectLocks{seed: maphash.MakeSeed()}
+	for i := range l.stripes {
+		l.stripes[i] = make(chanMutex, 1)
+	}
+	return l
+}
+
+func (l *subjectLocks) lock(subject string) func() {
+	m := l.stripes[maphash.String(l.seed, subject)%uint64(len(l.stripes))]
+	m <- struct{}{}
+	return func() { <-m }
+}
+
+// Enroll implements GalleryService.Enroll.
+func (s *Server) Enroll(ctx context.Context, req *whorlv1.EnrollRequest) (*whorlv1.EnrollResponse, error) {
+	var v violations
+	checkID(&v, "request_id", req.GetRequestId(), maxRequestIDBytes, false)
+	checkID(&v, "subject_id", req.GetSubjectId(), maxSubjectIDBytes, true)
+	switch {
+	case len(req.GetAnsiNist()) > 0 && len(req.GetFingers()) > 0:
+		v.add("ansi_nist", "give fingers or an ANSI/NIST-ITL transaction, not both")
+	case len(req.GetAnsiNist()) == 0 && len(req.GetFingers()) == 0:
+		v.add("fingers", "at least one finger (or ansi_nist) is required")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	var fingers []minutiae.Template
+	var err error
+	if len(req.GetAnsiNist()) > 0 {
+		fingers, err = s.transactionTemplates(req.GetAnsiNist())
+	} else {
+		fingers, err = s.templates("fingers", req.GetFingers())
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Everything the gallery would refuse is refused before the store is
+	// written: an acknowledged subject is always searchable.
+	seen := map[minutiae.FingerPosition]bool{}
+	for i, t := range fingers {
+		if len(t.Minutiae) < 2 {
+			v.add(indexed("fingers", i), "fewer than 2 minutiae: the print cannot be searched")
+		}
+		if t.Position != minutiae.UnknownFinger && seen[t.Position] {
+			v.add(indexed("fingers", i)+".position", "position %d given twice", t.Position)
+		}
+		seen[t.Position] = true
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if s.store == nil {
+		return nil, status.Error(codes.FailedPrecondition, "this server has no store: enrolment is not possible")
+	}
+	unlock := s.locks.lock(req.GetSubjectId())
+	defer unlock()
+	res, err := s.store.PutSubject(ctx, &store.Subject{ID: req.GetSubjectId(), Fingers: fingers}, req.GetRequestId())
+	if err != nil {
+		return nil, storeStatus(err)
+	}
+	if !res.Replayed {
+		if err := s.gallery.AddSubject(req.GetSubjectId(), fingers); err != nil {
+			// The store has it; the next start loads it. Say so.
+			s.log.Error("enrolled subject not added to the gallery", "err", err)
+			return nil, status.Errorf(codes.Internal, "stored but not searchable until restart: %v", err)
+		}
+	}
+	resp := &whorlv1.EnrollResponse{SubjectId: req.GetSubjectId(), Replaced: res.Replaced, Replayed: res.Replayed}
+	for _, t := range fingers {
+		resp.Fingers = append(resp.Fingers, whorlv1.FingerPosition(t.Position))
+	}
+	return resp, nil
+}
+
+// transactionTemplates extracts the fingers of an ANSI/NIST-ITL
+// transaction: its single-finger images with their positions (latents,
+// palms and slaps are not enrolled).
+func (s *Server) transactionTemplates(data []byte) ([]minutiae.Template, error) {
+	t, err := ansinist.Read(data)
+	if err != nil {
+		return nil, invalid("ansi_nist", "%v", err)
+	}
+	release, err := admit(s.extractions, "extractions")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var out []minutiae.Template
+	for _, fp := range t.Fingerprints() {
+		if fp.RecordType == 13 || len(fp.Positions) != 1 || !fp.Positions[0].Valid() {
+			continue
+		}
+		img, err := fp.Image()
+		if err != nil {
+			return nil, invalid("ansi_nist", "%v", err)
+		}
+		tpl, err := minutiae.Extract(img, &minutiae.ExtractOptions{Position: fp.Positions[0], Impression: fp.Impression})
+		if err != nil {
+			return nil, invalid("ansi_nist", "record %d: %v", fp.Record, err)
+		}
+		out = append(out, tpl)
+		if len(out) > maxFingers {
+			return nil, invalid("ansi_nist", "more than %d finger images", maxFingers)
+		}
+	}
+	if len(out) == 0 {
+		return nil, invalid("ansi_nist", "no single-finger image with a finger position")
+	}
+	return out, nil
+}
+
+// GetSubject implements GalleryService.GetSubject.
+func (s *Server) GetSubject(ctx context.Context, req *whorlv1.GetSubjectRequest) (*whorlv1.GetSubjectResponse, error) {
+	var v violations
+	checkID(&v, "subject_id", req.GetSubjectId(), maxSubjectIDBytes, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if s.store == nil {
+		return nil, status.Error(codes.FailedPrecondition, "this server has no store")
+	}
+	subj, err := s.store.GetSubject(ctx, req.GetSubjectId())
+	if err != nil {
+		return nil, storeStatus(err)
+	}
+	out := &whorlv1.Subject{SubjectId: subj.ID, CreatedUnixNanos: unixNanos(subj.Created), UpdatedUnixNanos: unixNanos(subj.Updated)}
+	for _, t := range subj.Fingers {
+		p, err := t.ToProto()
+		if err != nil {
+			return nil, status.Errorf(codes.Internal, "stored template: %v", err)
+		}
+		out.Fingers = append(out.Fingers, p)
+	}
+	return &whorlv1.GetSubjectResponse{Subject: out}, nil
+}
+
+// ListSubjects implements GalleryService.ListSubjects.
+func (s *Server) ListSubjects(ctx context.Context, req *whorlv1.ListSubjectsRequest) (*whorlv1.ListSubjectsResponse, error) {
+	if req.GetPageSize() > maxPageSize {
+		return nil, invalid("page_size", "%d, at most %d", req.GetPageSize(), maxPageSize)
+	}
+	if s.store == nil {
+		return nil, status.Error(codes.FailedPrecondition, "this server has no store")
+	}
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = defaultPageSize
+	}
+	subjects, next, err := s.store.ListSubjects(ctx, req.GetPageToken(), size)
+	if errors.Is(err, store.ErrInvalid) {
+		return nil, invalid("page_token", "not a page token of this server")
+	}
+	if err != nil {
+		return nil, storeStatus(err)
+	}
+	resp := &whorlv1.ListSubjectsResponse{NextPageToken: next}
+	for _, subj := range subjects {
+		sum := &whorlv1.SubjectSummary{SubjectId: subj.ID}
+		for _, t := range subj.Fingers {
+			sum.Fingers = append(sum.Fingers, whorlv1.FingerPosition(t.Position))
+		}
+		resp.Subjects = append(resp.Subjects, sum)
+	}
+	return resp, nil
+}
+
+// DeleteSubject implements GalleryService.DeleteSubject.
+func (s *Server) DeleteSubject(ctx context.Context, req *whorlv1.DeleteSubjectRequest) (*whorlv1.DeleteSubjectResponse, error) {
+	var v violations
+	checkID(&v, "subject_id", req.GetSubjectId(), maxSubjectIDBytes, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if s.store == nil {
+		return nil, status.Error(codes.FailedPrecondition, "this server has no store")
+	}
+	unlock := s.locks.lock(req.GetSubjectId())
+	defer unlock()
+	if err := s.store.DeleteSubject(ctx, req.GetSubjectId()); err != nil {
+		return nil, storeStatus(err)
+	}
+	s.gallery.RemoveSubject(req.GetSubjectId())
+	return &whorlv1.DeleteSubjectResponse{}, nil
+}
+
+func unixNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// storeStatus maps the store's errors to status codes.
+func storeStatus(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return status.Error(codes.NotFound, "subject not enrolled")
+	case errors.Is(err, store.ErrRequestConflict):
+		return status.Error(codes.AlreadyExists, "request_id was used for a different enrolment")
+	case errors.Is(err, store.ErrInvalid):
+		return status.Errorf(codes.InvalidArgument, "%v", err)
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "past its deadline")
+	}
+	return status.Errorf(codes.Internal, "store: %v", err)
+}

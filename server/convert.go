@@ -52,6 +52,27 @@ func checkPosition(v *violations, field string, p whorlv1.FingerPosition) {
 	}
 }
 
+func checkImpression(v *violations, field string, imp whorlv1.ImpressionType) {
+	if _, ok := minutiae.ImpressionFromProto(imp); !ok {
+		v.add(field, "impression type %d is not defined", imp)
+	}
+}
+
+// checkSearchable adds a violation for each template a gallery could not
+// search (fewer than 2 minutiae) and each known position given twice.
+func checkSearchable(v *violations, field string, ts []minutiae.Template) {
+	seen := map[minutiae.FingerPosition]bool{}
+	for i, t := range ts {
+		if len(t.Minutiae) < 2 {
+			v.add(indexed(field, i), "fewer than 2 minutiae: the print cannot be searched")
+		}
+		if t.Position != minutiae.UnknownFinger && seen[t.Position] {
+			v.add(indexed(field, i)+".position", "position %d given twice", t.Position)
+		}
+		seen[t.Position] = true
+	}
+}
+
 // checkFinger checks what can be checked of a finger without decoding it.
 func checkFinger(v *violations, field string, f *whorlv1.Finger) {
 	if f == nil {
@@ -59,9 +80,7 @@ func checkFinger(v *violations, field string, f *whorlv1.Finger) {
 		return
 	}
 	checkPosition(v, field+".position", f.GetPosition())
-	if _, ok := minutiae.ImpressionFromProto(f.GetImpressionType()); !ok {
-		v.add(field+".impression_type", "impression type %d is not defined", f.GetImpressionType())
-	}
+	checkImpression(v, field+".impression_type", f.GetImpressionType())
 	switch src := f.GetSource().(type) {
 	case *whorlv1.Finger_Image:
 		checkImage(v, field+".image", src.Image)

@@ -16,9 +16,7 @@ func (s *Server) Extract(ctx context.Context, req *whorlv1.ExtractRequest) (*who
 		checkImage(&v, "image", req.GetImage())
 	}
 	checkPosition(&v, "position", req.GetPosition())
-	if _, ok := minutiae.ImpressionFromProto(req.GetImpressionType()); !ok {
-		v.add("impression_type", "impression type %d is not defined", req.GetImpressionType())
-	}
+	checkImpression(&v, "impression_type", req.GetImpressionType())
 	if err := v.err(); err != nil {
 		return nil, err
 	}

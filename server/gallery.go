@@ -95,16 +95,7 @@ func (s *Server) Enroll(ctx context.Context, req *whorlv1.EnrollRequest) (*whorl
 	}
 	// Everything the gallery would refuse is refused before the store is
 	// written: an acknowledged subject is always searchable.
-	seen := map[minutiae.FingerPosition]bool{}
-	for i, t := range fingers {
-		if len(t.Minutiae) < 2 {
-			v.add(indexed("fingers", i), "fewer than 2 minutiae: the print cannot be searched")
-		}
-		if t.Position != minutiae.UnknownFinger && seen[t.Position] {
-			v.add(indexed("fingers", i)+".position", "position %d given twice", t.Position)
-		}
-		seen[t.Position] = true
-	}
+	checkSearchable(&v, "fingers", fingers)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

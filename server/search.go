@@ -25,17 +25,8 @@ func (s *Server) Identify(ctx context.Context, req *whorlv1.IdentifyRequest) (*w
 	if err != nil {
 		return nil, err
 	}
-	seen := map[minutiae.FingerPosition]bool{}
 	var v violations
-	for i, t := range probe {
-		if len(t.Minutiae) < 2 {
-			v.add(indexed("fingers", i), "fewer than 2 minutiae: nothing to search with")
-		}
-		if t.Position != minutiae.UnknownFinger && seen[t.Position] {
-			v.add(indexed("fingers", i)+".position", "position %d given twice", t.Position)
-		}
-		seen[t.Position] = true
-	}
+	checkSearchable(&v, "fingers", probe)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

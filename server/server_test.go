@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
@@ -331,4 +333,31 @@ func TestEnrollANSINIST(t *testing.T) {
 	for _, p := range r.Fingers {
 		assert.NotEqual(t, whorlv1.FingerPosition_FINGER_POSITION_UNSPECIFIED, p)
 	}
+}
+
+// TestRequestLogsHoldNoBiometricData: a logged RPC names its method,
+// caller and outcome, and nothing of the request.
+func TestRequestLogsHoldNoBiometricData(t *testing.T) {
+	var logs bytes.Buffer
+	var g matcher.Gallery
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	serverTLS, clientTLS := testPKI(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := New(Config{Gallery: &g, Logger: log})
+	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(serverTLS)), grpc.UnaryInterceptor(srv.LogRequests))
+	srv.Register(gs)
+	go gs.Serve(lis)
+	defer gs.Stop()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(clientTLS)))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = whorlv1.NewSearchServiceClient(conn).Verify(context.Background(), &whorlv1.VerifyRequest{SubjectId: "secret-subject-42",
+		Finger: &whorlv1.Finger{Source: &whorlv1.Finger_Template{Template: &whorlv1.Template{X: []float32{1, 2}, Y: []float32{3, 4}, Direction: []float32{0, 1}, Kinds: []whorlv1.MinutiaKind{1, 1}, Qualities: []uint32{50, 50}}}}})
+	assert.Equal(t, codes.NotFound, status.Code(err))
+	out := logs.String()
+	assert.Contains(t, out, "/whorl.v1.SearchService/Verify")
+	assert.Contains(t, out, `"caller":"client"`)
+	assert.Contains(t, out, "NotFound")
+	assert.NotContains(t, out, "secret-subject-42")
 }

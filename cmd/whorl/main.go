@@ -3,6 +3,7 @@
 //	whorl serve [--data DIR] [--listen ADDR]                  the service, TLS by default
 //	whorl enroll [--server ADDR] [--data DIR] --subject ID FILE...
 //	whorl identify [--server ADDR] [--data DIR] [--top K] [--json] FILE...
+//	whorl verify|compare|extract|get|list|delete ...          the other clients
 //	whorl inspect [--json] [--ppi N] FILE...                  what a file holds
 //
 // Client subcommands take their credentials from the server's data
@@ -23,6 +24,12 @@ commands:
   enroll    enrol a subject's fingers (image files or one ANSI/NIST-ITL
             transaction)
   identify  search one person's fingers; ranked subjects
+  verify    compare a finger with one enrolled subject at a stated FMR
+  compare   compare two prints: score and matched minutiae
+  extract   the minutiae the server finds in an image
+  get       an enrolled subject's fingers
+  list      the enrolled subjects, a page at a time
+  delete    remove a subject
   inspect   say what fingerprint files hold: images, minutiae templates
             (ISO/IEC 19794-2, ANSI INCITS 378, native) and ANSI/NIST-ITL
             transactions
@@ -49,6 +56,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runEnroll(args[1:], stdout, stderr)
 	case "identify":
 		return runIdentify(args[1:], stdout, stderr)
+	case "verify":
+		return runVerify(args[1:], stdout, stderr)
+	case "compare":
+		return runCompare(args[1:], stdout, stderr)
+	case "extract":
+		return runExtract(args[1:], stdout, stderr)
+	case "get":
+		return runGet(args[1:], stdout, stderr)
+	case "list":
+		return runList(args[1:], stdout, stderr)
+	case "delete":
+		return runDelete(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

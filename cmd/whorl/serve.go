@@ -111,7 +111,7 @@ func serve(ctx context.Context, data, listen string, insecureMode bool, maxSearc
 	fingers, _ := gallery.Len()
 	log.Info("gallery loaded", "subjects", n, "fingers", fingers, "seconds", time.Since(start).Seconds())
 
-	g := grpc.NewServer(grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes))
+	g := grpc.NewServer(grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes), grpc.UnaryInterceptor(srv.LogRequests))
 	srv.Register(g)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(g, hs)

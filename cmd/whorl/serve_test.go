@@ -103,9 +103,38 @@ func TestServeEnrollIdentifyRestart(t *testing.T) {
 		return right
 	}
 	assert.GreaterOrEqual(t, identifyAll(), 9, "rank-1 of 10")
+
+	// The other client subcommands, as scripts use them.
+	decode := func(out string) map[string]any {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &m), out)
+		return m
+	}
+	out, code := cli("get", "--json", "person-101")
+	require.Equal(t, 0, code)
+	assert.Equal(t, "person-101", decode(out)["subject"])
+	out, code = cli("list", "--json", "--page-size", "3")
+	require.Equal(t, 0, code)
+	page := decode(out)
+	assert.Len(t, page["subjects"], 3)
+	assert.NotEmpty(t, page["next_page_token"])
+	out, code = cli("verify", "--json", "--subject", "person-103", filepath.Join(fvcDB1, "103_2.tif"))
+	require.Equal(t, 0, code)
+	assert.Equal(t, true, decode(out)["match"])
+	out, code = cli("compare", "--json", filepath.Join(fvcDB1, "104_1.tif"), filepath.Join(fvcDB1, "104_2.tif"))
+	require.Equal(t, 0, code)
+	assert.NotEmpty(t, decode(out)["pairs"])
+	out, code = cli("extract", "--json", filepath.Join(fvcDB1, "105_1.tif"))
+	require.Equal(t, 0, code)
+	assert.NotEmpty(t, decode(out)["minutiae"])
+	_, code = cli("delete", "person-110")
+	require.Equal(t, 0, code)
+	_, code = cli("get", "person-110")
+	assert.Equal(t, 1, code, "a deleted subject is not found")
 	stop()
 
 	addr, stop = startServe(t, data)
 	defer stop()
-	assert.GreaterOrEqual(t, identifyAll(), 9, "rank-1 of 10 after a restart")
+	// person-110 was deleted: the other nine come back from the store.
+	assert.GreaterOrEqual(t, identifyAll(), 8, "rank-1 of 10 after a restart (one subject deleted)")
 }

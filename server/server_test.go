@@ -361,3 +361,33 @@ func TestRequestLogsHoldNoBiometricData(t *testing.T) {
 	assert.Contains(t, out, "NotFound")
 	assert.NotContains(t, out, "secret-subject-42")
 }
+
+func TestMetrics(t *testing.T) {
+	var g matcher.Gallery
+	require.NoError(t, g.AddSubject("a", []minutiae.Template{{Width: 100, Height: 100, Minutiae: []minutiae.Minutia{{X: 10, Y: 10, Kind: 1}, {X: 50, Y: 60, Kind: 2}}}}))
+	srv := New(Config{Gallery: &g})
+	m := srv.NewMetrics()
+	info := &grpc.UnaryServerInfo{FullMethod: "/whorl.v1.SearchService/Identify"}
+	_, _ = m.Observe(context.Background(), nil, info, func(context.Context, any) (any, error) {
+		return nil, status.Error(codes.ResourceExhausted, "busy")
+	})
+	families, err := m.Registry.Gather()
+	require.NoError(t, err)
+	found := map[string]bool{}
+	for _, f := range families {
+		found[f.GetName()] = true
+		if f.GetName() == "whorl_gallery_fingers" {
+			assert.Equal(t, 1.0, f.GetMetric()[0].GetGauge().GetValue())
+		}
+		if f.GetName() == "whorl_rpc_seconds" {
+			labels := map[string]string{}
+			for _, l := range f.GetMetric()[0].GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			assert.Equal(t, "ResourceExhausted", labels["code"])
+		}
+	}
+	for _, name := range []string{"whorl_rpc_seconds", "whorl_gallery_fingers", "whorl_gallery_subjects", "whorl_searches_running"} {
+		assert.True(t, found[name], name)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,6 +21,8 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/whorlafis/whorl/matcher"
 	"github.com/whorlafis/whorl/pki"
@@ -47,13 +50,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", defaultListen, "address to serve gRPC on")
 	insecureFlag := fs.Bool("insecure", false, "serve without TLS, for development on a loopback address only")
 	maxSearches := fs.Int("max-searches", 0, "searches running at once before ResourceExhausted (0: 2)")
+	metricsAddr := fs.String("metrics", "localhost:9090", "address of the Prometheus metrics endpoint (/metrics), kept local; empty: none")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := serve(ctx, *data, *listen, *insecureFlag, *maxSearches, log, stdout); err != nil {
+	if err := serve(ctx, *data, *listen, *insecureFlag, *maxSearches, *metricsAddr, log, stdout); err != nil {
 		log.Error("serve", "err", err)
 		return 1
 	}
@@ -62,7 +66,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 // serve runs the server until ctx is done (SIGTERM or SIGINT in the
 // command), then lets in-flight requests finish and closes the store.
-func serve(ctx context.Context, data, listen string, insecureMode bool, maxSearches int, log *slog.Logger, stdout io.Writer) error {
+func serve(ctx context.Context, data, listen string, insecureMode bool, maxSearches int, metricsAddr string, log *slog.Logger, stdout io.Writer) error {
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
 	}
@@ -111,7 +115,9 @@ func serve(ctx context.Context, data, listen string, insecureMode bool, maxSearc
 	fingers, _ := gallery.Len()
 	log.Info("gallery loaded", "subjects", n, "fingers", fingers, "seconds", time.Since(start).Seconds())
 
-	g := grpc.NewServer(grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes), grpc.UnaryInterceptor(srv.LogRequests))
+	metrics := srv.NewMetrics()
+	g := grpc.NewServer(grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes),
+		grpc.ChainUnaryInterceptor(srv.LogRequests, metrics.Observe))
 	srv.Register(g)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(g, hs)
@@ -128,6 +134,22 @@ func serve(ctx context.Context, data, listen string, insecureMode bool, maxSearc
 	fmt.Fprintf(stdout, "whorl: serving on %s (%s)\n", lis.Addr(), mode)
 	log.Info("serving", "addr", lis.Addr().String(), "tls", !insecureMode)
 
+	if metricsAddr != "" {
+		mh, _, err := net.SplitHostPort(metricsAddr)
+		if err != nil || !isLoopback(mh) {
+			return fmt.Errorf("--metrics %q: the metrics endpoint serves on a loopback address only", metricsAddr)
+		}
+		ml, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(ml)
+		defer ms.Close()
+		fmt.Fprintf(stdout, "whorl: metrics on http://%s/metrics\n", ml.Addr())
+	}
 	served := make(chan error, 1)
 	go func() { served <- g.Serve(lis) }()
 	select {

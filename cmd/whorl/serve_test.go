@@ -48,7 +48,7 @@ func startServe(t *testing.T, data string) (addr string, stop func()) {
 	w := &addrWriter{addr: make(chan string, 1)}
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- serve(ctx, data, "127.0.0.1:0", false, 0, log, w) }()
+	go func() { done <- serve(ctx, data, "127.0.0.1:0", false, 0, "127.0.0.1:0", log, w) }()
 	select {
 	case addr = <-w.addr:
 	case err := <-done:

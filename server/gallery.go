@@ -25,6 +25,7 @@ type Store interface {
 	DeleteSubject(ctx context.Context, subjectID string) error
 	ListSubjects(ctx context.Context, pageToken string, pageSize int) ([]*store.Subject, string, error)
 	Scan(ctx context.Context, workers int, fn func(*store.Subject) error) error
+	Checkpoint(dir string) error
 }
 
 // Load fills the gallery from the store, decoding on every core; the

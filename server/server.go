@@ -38,6 +38,7 @@ type Server struct {
 	whorlv1.UnimplementedExtractionServiceServer
 	whorlv1.UnimplementedSearchServiceServer
 	whorlv1.UnimplementedGalleryServiceServer
+	whorlv1.UnimplementedAdminServiceServer
 
 	gallery     *matcher.Gallery
 	store       Store
@@ -73,6 +74,7 @@ func (s *Server) Register(g *grpc.Server) {
 	whorlv1.RegisterExtractionServiceServer(g, s)
 	whorlv1.RegisterSearchServiceServer(g, s)
 	whorlv1.RegisterGalleryServiceServer(g, s)
+	whorlv1.RegisterAdminServiceServer(g, s)
 }
 
 // admit takes a token from a pool without waiting: a server at its limit

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -198,6 +199,25 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 			return nil
 		}
 		fmt.Fprintf(stdout, "%d minutiae, %dx%d at 500 ppi, quality %d\n", len(t.X), t.Width, t.Height, t.Quality)
+		return nil
+	})
+}
+
+func runBackup(args []string, stdout, stderr io.Writer) int {
+	return clientCommand("backup", "DIR", args, stderr, nil, 1, 1, func(ctx context.Context, conn *grpc.ClientConn, c *clientFlags, args []string) error {
+		dir, err := filepath.Abs(args[0])
+		if err != nil {
+			return err
+		}
+		resp, err := whorlv1.NewAdminServiceClient(conn).Backup(ctx, &whorlv1.BackupRequest{Directory: dir})
+		if err != nil {
+			return err
+		}
+		if c.json {
+			printJSON(stdout, map[string]any{"directory": resp.Directory})
+			return nil
+		}
+		fmt.Fprintf(stdout, "backup written to %s (on the server's machine; restoring it needs the data key, %s)\n", resp.Directory, filepath.Join(storeDir(c.data), "datakey"))
 		return nil
 	})
 }

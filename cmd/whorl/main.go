@@ -3,7 +3,7 @@
 //	whorl serve [--data DIR] [--listen ADDR]                  the service, TLS by default
 //	whorl enroll [--server ADDR] [--data DIR] --subject ID FILE...
 //	whorl identify [--server ADDR] [--data DIR] [--top K] [--json] FILE...
-//	whorl verify|compare|extract|get|list|delete ...          the other clients
+//	whorl verify|compare|extract|get|list|delete|backup ...          the other clients
 //	whorl inspect [--json] [--ppi N] FILE...                  what a file holds
 //
 // Client subcommands take their credentials from the server's data
@@ -30,6 +30,7 @@ commands:
   get       an enrolled subject's fingers
   list      the enrolled subjects, a page at a time
   delete    remove a subject
+  backup    write a copy of the store to a new directory (server's machine)
   inspect   say what fingerprint files hold: images, minutiae templates
             (ISO/IEC 19794-2, ANSI INCITS 378, native) and ANSI/NIST-ITL
             transactions
@@ -68,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runList(args[1:], stdout, stderr)
 	case "delete":
 		return runDelete(args[1:], stdout, stderr)
+	case "backup":
+		return runBackup(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1401,6 +1401,96 @@ func (x *CompareResponse) GetCandidateTemplate() *Template {
 	return nil
 }
 
+type BackupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// directory is an absolute path on the server's machine that does not
+	// exist yet.
+	Directory     string `protobuf:"bytes,1,opt,name=directory,proto3" json:"directory,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *BackupRequest) GetDirectory() string {
+	if x != nil {
+		return x.Directory
+	}
+	return ""
+}
+
+type BackupResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Directory     string                 `protobuf:"bytes,1,opt,name=directory,proto3" json:"directory,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupResponse) Reset() {
+	*x = BackupResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupResponse) ProtoMessage() {}
+
+func (x *BackupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
+func (*BackupResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *BackupResponse) GetDirectory() string {
+	if x != nil {
+		return x.Directory
+	}
+	return ""
+}
+
 var File_whorl_v1_service_proto protoreflect.FileDescriptor
 
 const file_whorl_v1_service_proto_rawDesc = "" +
@@ -1502,7 +1592,11 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\x03fmr\x18\x02 \x01(\x01R\x03fmr\x12+\n" +
 	"\x05pairs\x18\x03 \x03(\v2\x15.whorl.v1.MinutiaPairR\x05pairs\x129\n" +
 	"\x0eprobe_template\x18\x04 \x01(\v2\x12.whorl.v1.TemplateR\rprobeTemplate\x12A\n" +
-	"\x12candidate_template\x18\x05 \x01(\v2\x12.whorl.v1.TemplateR\x11candidateTemplate2S\n" +
+	"\x12candidate_template\x18\x05 \x01(\v2\x12.whorl.v1.TemplateR\x11candidateTemplate\"-\n" +
+	"\rBackupRequest\x12\x1c\n" +
+	"\tdirectory\x18\x01 \x01(\tR\tdirectory\".\n" +
+	"\x0eBackupResponse\x12\x1c\n" +
+	"\tdirectory\x18\x01 \x01(\tR\tdirectory2S\n" +
 	"\x11ExtractionService\x12>\n" +
 	"\aExtract\x12\x18.whorl.v1.ExtractRequest\x1a\x19.whorl.v1.ExtractResponse2\xb7\x02\n" +
 	"\x0eGalleryService\x12;\n" +
@@ -1514,7 +1608,9 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\rSearchService\x12A\n" +
 	"\bIdentify\x12\x19.whorl.v1.IdentifyRequest\x1a\x1a.whorl.v1.IdentifyResponse\x12;\n" +
 	"\x06Verify\x12\x17.whorl.v1.VerifyRequest\x1a\x18.whorl.v1.VerifyResponse\x12>\n" +
-	"\aCompare\x12\x18.whorl.v1.CompareRequest\x1a\x19.whorl.v1.CompareResponseB\x90\x01\n" +
+	"\aCompare\x12\x18.whorl.v1.CompareRequest\x1a\x19.whorl.v1.CompareResponse2K\n" +
+	"\fAdminService\x12;\n" +
+	"\x06Backup\x12\x17.whorl.v1.BackupRequest\x1a\x18.whorl.v1.BackupResponseB\x90\x01\n" +
 	"\fcom.whorl.v1B\fServiceProtoP\x01Z1github.com/whorlafis/whorl/proto/whorl/v1;whorlv1\xa2\x02\x03WXX\xaa\x02\bWhorl.V1\xca\x02\bWhorl\\V1\xe2\x02\x14Whorl\\V1\\GPBMetadata\xea\x02\tWhorl::V1b\x06proto3"
 
 var (
@@ -1529,7 +1625,7 @@ func file_whorl_v1_service_proto_rawDescGZIP() []byte {
 	return file_whorl_v1_service_proto_rawDescData
 }
 
-var file_whorl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_whorl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_whorl_v1_service_proto_goTypes = []any{
 	(*Image)(nil),                 // 0: whorl.v1.Image
 	(*Finger)(nil),                // 1: whorl.v1.Finger
@@ -1554,37 +1650,39 @@ var file_whorl_v1_service_proto_goTypes = []any{
 	(*VerifyResponse)(nil),        // 20: whorl.v1.VerifyResponse
 	(*CompareRequest)(nil),        // 21: whorl.v1.CompareRequest
 	(*CompareResponse)(nil),       // 22: whorl.v1.CompareResponse
-	(FingerPosition)(0),           // 23: whorl.v1.FingerPosition
-	(ImpressionType)(0),           // 24: whorl.v1.ImpressionType
-	(*Template)(nil),              // 25: whorl.v1.Template
+	(*BackupRequest)(nil),         // 23: whorl.v1.BackupRequest
+	(*BackupResponse)(nil),        // 24: whorl.v1.BackupResponse
+	(FingerPosition)(0),           // 25: whorl.v1.FingerPosition
+	(ImpressionType)(0),           // 26: whorl.v1.ImpressionType
+	(*Template)(nil),              // 27: whorl.v1.Template
 }
 var file_whorl_v1_service_proto_depIdxs = []int32{
-	23, // 0: whorl.v1.Finger.position:type_name -> whorl.v1.FingerPosition
-	24, // 1: whorl.v1.Finger.impression_type:type_name -> whorl.v1.ImpressionType
+	25, // 0: whorl.v1.Finger.position:type_name -> whorl.v1.FingerPosition
+	26, // 1: whorl.v1.Finger.impression_type:type_name -> whorl.v1.ImpressionType
 	0,  // 2: whorl.v1.Finger.image:type_name -> whorl.v1.Image
-	25, // 3: whorl.v1.Finger.template:type_name -> whorl.v1.Template
+	27, // 3: whorl.v1.Finger.template:type_name -> whorl.v1.Template
 	0,  // 4: whorl.v1.ExtractRequest.image:type_name -> whorl.v1.Image
-	23, // 5: whorl.v1.ExtractRequest.position:type_name -> whorl.v1.FingerPosition
-	24, // 6: whorl.v1.ExtractRequest.impression_type:type_name -> whorl.v1.ImpressionType
-	25, // 7: whorl.v1.ExtractResponse.template:type_name -> whorl.v1.Template
+	25, // 5: whorl.v1.ExtractRequest.position:type_name -> whorl.v1.FingerPosition
+	26, // 6: whorl.v1.ExtractRequest.impression_type:type_name -> whorl.v1.ImpressionType
+	27, // 7: whorl.v1.ExtractResponse.template:type_name -> whorl.v1.Template
 	1,  // 8: whorl.v1.EnrollRequest.fingers:type_name -> whorl.v1.Finger
-	23, // 9: whorl.v1.EnrollResponse.fingers:type_name -> whorl.v1.FingerPosition
+	25, // 9: whorl.v1.EnrollResponse.fingers:type_name -> whorl.v1.FingerPosition
 	8,  // 10: whorl.v1.GetSubjectResponse.subject:type_name -> whorl.v1.Subject
-	25, // 11: whorl.v1.Subject.fingers:type_name -> whorl.v1.Template
+	27, // 11: whorl.v1.Subject.fingers:type_name -> whorl.v1.Template
 	11, // 12: whorl.v1.ListSubjectsResponse.subjects:type_name -> whorl.v1.SubjectSummary
-	23, // 13: whorl.v1.SubjectSummary.fingers:type_name -> whorl.v1.FingerPosition
+	25, // 13: whorl.v1.SubjectSummary.fingers:type_name -> whorl.v1.FingerPosition
 	1,  // 14: whorl.v1.IdentifyRequest.fingers:type_name -> whorl.v1.Finger
 	16, // 15: whorl.v1.IdentifyResponse.candidates:type_name -> whorl.v1.SubjectCandidate
 	17, // 16: whorl.v1.SubjectCandidate.fingers:type_name -> whorl.v1.FingerMatch
-	23, // 17: whorl.v1.FingerMatch.position:type_name -> whorl.v1.FingerPosition
+	25, // 17: whorl.v1.FingerMatch.position:type_name -> whorl.v1.FingerPosition
 	18, // 18: whorl.v1.FingerMatch.pairs:type_name -> whorl.v1.MinutiaPair
 	1,  // 19: whorl.v1.VerifyRequest.finger:type_name -> whorl.v1.Finger
-	23, // 20: whorl.v1.VerifyResponse.position:type_name -> whorl.v1.FingerPosition
+	25, // 20: whorl.v1.VerifyResponse.position:type_name -> whorl.v1.FingerPosition
 	1,  // 21: whorl.v1.CompareRequest.probe:type_name -> whorl.v1.Finger
 	1,  // 22: whorl.v1.CompareRequest.candidate:type_name -> whorl.v1.Finger
 	18, // 23: whorl.v1.CompareResponse.pairs:type_name -> whorl.v1.MinutiaPair
-	25, // 24: whorl.v1.CompareResponse.probe_template:type_name -> whorl.v1.Template
-	25, // 25: whorl.v1.CompareResponse.candidate_template:type_name -> whorl.v1.Template
+	27, // 24: whorl.v1.CompareResponse.probe_template:type_name -> whorl.v1.Template
+	27, // 25: whorl.v1.CompareResponse.candidate_template:type_name -> whorl.v1.Template
 	2,  // 26: whorl.v1.ExtractionService.Extract:input_type -> whorl.v1.ExtractRequest
 	4,  // 27: whorl.v1.GalleryService.Enroll:input_type -> whorl.v1.EnrollRequest
 	6,  // 28: whorl.v1.GalleryService.GetSubject:input_type -> whorl.v1.GetSubjectRequest
@@ -1593,16 +1691,18 @@ var file_whorl_v1_service_proto_depIdxs = []int32{
 	14, // 31: whorl.v1.SearchService.Identify:input_type -> whorl.v1.IdentifyRequest
 	19, // 32: whorl.v1.SearchService.Verify:input_type -> whorl.v1.VerifyRequest
 	21, // 33: whorl.v1.SearchService.Compare:input_type -> whorl.v1.CompareRequest
-	3,  // 34: whorl.v1.ExtractionService.Extract:output_type -> whorl.v1.ExtractResponse
-	5,  // 35: whorl.v1.GalleryService.Enroll:output_type -> whorl.v1.EnrollResponse
-	7,  // 36: whorl.v1.GalleryService.GetSubject:output_type -> whorl.v1.GetSubjectResponse
-	10, // 37: whorl.v1.GalleryService.ListSubjects:output_type -> whorl.v1.ListSubjectsResponse
-	13, // 38: whorl.v1.GalleryService.DeleteSubject:output_type -> whorl.v1.DeleteSubjectResponse
-	15, // 39: whorl.v1.SearchService.Identify:output_type -> whorl.v1.IdentifyResponse
-	20, // 40: whorl.v1.SearchService.Verify:output_type -> whorl.v1.VerifyResponse
-	22, // 41: whorl.v1.SearchService.Compare:output_type -> whorl.v1.CompareResponse
-	34, // [34:42] is the sub-list for method output_type
-	26, // [26:34] is the sub-list for method input_type
+	23, // 34: whorl.v1.AdminService.Backup:input_type -> whorl.v1.BackupRequest
+	3,  // 35: whorl.v1.ExtractionService.Extract:output_type -> whorl.v1.ExtractResponse
+	5,  // 36: whorl.v1.GalleryService.Enroll:output_type -> whorl.v1.EnrollResponse
+	7,  // 37: whorl.v1.GalleryService.GetSubject:output_type -> whorl.v1.GetSubjectResponse
+	10, // 38: whorl.v1.GalleryService.ListSubjects:output_type -> whorl.v1.ListSubjectsResponse
+	13, // 39: whorl.v1.GalleryService.DeleteSubject:output_type -> whorl.v1.DeleteSubjectResponse
+	15, // 40: whorl.v1.SearchService.Identify:output_type -> whorl.v1.IdentifyResponse
+	20, // 41: whorl.v1.SearchService.Verify:output_type -> whorl.v1.VerifyResponse
+	22, // 42: whorl.v1.SearchService.Compare:output_type -> whorl.v1.CompareResponse
+	24, // 43: whorl.v1.AdminService.Backup:output_type -> whorl.v1.BackupResponse
+	35, // [35:44] is the sub-list for method output_type
+	26, // [26:35] is the sub-list for method input_type
 	26, // [26:26] is the sub-list for extension type_name
 	26, // [26:26] is the sub-list for extension extendee
 	0,  // [0:26] is the sub-list for field type_name
@@ -1624,9 +1724,9 @@ func file_whorl_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_whorl_v1_service_proto_rawDesc), len(file_whorl_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
-			NumServices:   3,
+			NumServices:   4,
 		},
 		GoTypes:           file_whorl_v1_service_proto_goTypes,
 		DependencyIndexes: file_whorl_v1_service_proto_depIdxs,

@@ -106,11 +106,16 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 	position := fs.String("position", "", "finger position of each file: one code 0-10, or a comma list (default unknown)")
 	requestID := fs.String("request-id", "", "makes the enrolment idempotent: a retry with the same id enrols once (default: one per run)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: whorl enroll [flags] --subject ID FILE...\n\nOne image file per finger, or one ANSI/NIST-ITL transaction carrying the positions.")
+		fmt.Fprintln(fs.Output(), "usage: whorl enroll [flags] --subject ID FILE...\n       whorl enroll [flags] FOLDER\n\nOne image file per finger, or one ANSI/NIST-ITL transaction carrying the positions.\nA folder without --subject enrols each file in it as a subject named after the file.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *subject == "" && fs.NArg() == 1 {
+		if st, err := os.Stat(fs.Arg(0)); err == nil && st.IsDir() {
+			return enrollFolder(&c, fs.Arg(0), stdout, stderr)
+		}
 	}
 	if *subject == "" || fs.NArg() == 0 {
 		fs.Usage()

@@ -127,6 +127,23 @@ func TestServeEnrollIdentifyRestart(t *testing.T) {
 	out, code = cli("extract", "--json", filepath.Join(fvcDB1, "105_1.tif"))
 	require.Equal(t, 0, code)
 	assert.NotEmpty(t, decode(out)["minutiae"])
+	// A folder: each file a subject named after it, twice (the second run
+	// replays, enrolling nothing twice).
+	folder := t.TempDir()
+	// (DB3 fingers: no mate of the DB1 probes below.)
+	for _, f := range []string{"106_3.tif", "107_3.tif"} {
+		b, err := os.ReadFile(filepath.Join(fvcDB1, "..", "DB3_B", f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(folder, "folder-"+f), b, 0o600))
+	}
+	for range 2 {
+		out, code = cli("enroll", "--json", folder)
+		require.Equal(t, 0, code)
+		assert.Equal(t, 2.0, decode(out)["enrolled"])
+	}
+	_, code = cli("get", "folder-106_3")
+	assert.Equal(t, 0, code)
+
 	backup := filepath.Join(t.TempDir(), "backup")
 	_, code = cli("backup", backup)
 	require.Equal(t, 0, code)

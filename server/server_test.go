@@ -391,3 +391,30 @@ func TestMetrics(t *testing.T) {
 		assert.True(t, found[name], name)
 	}
 }
+
+// TestSearchesBeyondTheLimitAreRefusedAtOnce: with every search slot
+// taken, an identification over the wire gets ResourceExhausted at once.
+func TestSearchesBeyondTheLimitAreRefusedAtOnce(t *testing.T) {
+	var g matcher.Gallery
+	serverTLS, clientTLS := testPKI(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := New(Config{Gallery: &g, MaxSearches: 2})
+	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(serverTLS)))
+	srv.Register(gs)
+	go gs.Serve(lis)
+	defer gs.Stop()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(clientTLS)))
+	require.NoError(t, err)
+	defer conn.Close()
+	// Two searches "running".
+	srv.searches <- struct{}{}
+	srv.searches <- struct{}{}
+	tpl := &whorlv1.Template{X: []float32{10, 50}, Y: []float32{10, 60}, Direction: []float32{0, 1}, Kinds: []whorlv1.MinutiaKind{1, 2}, Qualities: []uint32{50, 50}}
+	req := &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{{Source: &whorlv1.Finger_Template{Template: tpl}}}}
+	_, err = whorlv1.NewSearchServiceClient(conn).Identify(context.Background(), req)
+	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+	<-srv.searches
+	_, err = whorlv1.NewSearchServiceClient(conn).Identify(context.Background(), req)
+	assert.NoError(t, err, "a freed slot serves again")
+}

@@ -50,6 +50,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", defaultListen, "address to serve gRPC on")
 	insecureFlag := fs.Bool("insecure", false, "serve without TLS, for development on a loopback address only")
 	maxSearches := fs.Int("max-searches", 0, "searches running at once before ResourceExhausted (0: 2)")
+	keyFile := fs.String("data-key-file", "", "read the 32-byte data key from this file (64 hex digits, owner-only) instead of DIR/store/datakey: for a key the operator keeps elsewhere")
 	metricsAddr := fs.String("metrics", "localhost:9090", "address of the Prometheus metrics endpoint (/metrics), kept local; empty: none")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -57,16 +58,27 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := serve(ctx, *data, *listen, *insecureFlag, *maxSearches, *metricsAddr, log, stdout); err != nil {
+	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, metrics: *metricsAddr, keyFile: *keyFile}
+	if err := serve(ctx, opts, log, stdout); err != nil {
 		log.Error("serve", "err", err)
 		return 1
 	}
 	return 0
 }
 
+// serveOptions are serve's flags.
+type serveOptions struct {
+	data, listen string
+	insecure     bool
+	maxSearches  int
+	metrics      string // address of /metrics, "" for none
+	keyFile      string // the operator's data key file, "" for DIR/store/datakey
+}
+
 // serve runs the server until ctx is done (SIGTERM or SIGINT in the
 // command), then lets in-flight requests finish and closes the store.
-func serve(ctx context.Context, data, listen string, insecureMode bool, maxSearches int, metricsAddr string, log *slog.Logger, stdout io.Writer) error {
+func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writer) error {
+	data, listen, insecureMode, maxSearches, metricsAddr := o.data, o.listen, o.insecure, o.maxSearches, o.metrics
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
 	}
@@ -99,7 +111,13 @@ func serve(ctx context.Context, data, listen string, insecureMode bool, maxSearc
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	st, err := store.Open(storeDir(data), store.Options{Logger: log})
+	storeOpts := store.Options{Logger: log}
+	if o.keyFile != "" {
+		if storeOpts.DataKey, err = store.LoadKeyFile(o.keyFile); err != nil {
+			return fmt.Errorf("--data-key-file: %w", err)
+		}
+	}
+	st, err := store.Open(storeDir(data), storeOpts)
 	if err != nil {
 		return err
 	}

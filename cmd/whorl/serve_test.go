@@ -48,7 +48,9 @@ func startServe(t *testing.T, data string) (addr string, stop func()) {
 	w := &addrWriter{addr: make(chan string, 1)}
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	go func() { done <- serve(ctx, data, "127.0.0.1:0", false, 0, "127.0.0.1:0", log, w) }()
+	go func() {
+		done <- serve(ctx, serveOptions{data: data, listen: "127.0.0.1:0", metrics: "127.0.0.1:0"}, log, w)
+	}()
 	select {
 	case addr = <-w.addr:
 	case err := <-done:
@@ -161,4 +163,12 @@ func TestServeEnrollIdentifyRestart(t *testing.T) {
 	defer stop()
 	// person-110 was deleted: the other nine come back from the store.
 	assert.GreaterOrEqual(t, identifyAll(), 8, "rank-1 of 10 after a restart (one subject deleted)")
+}
+
+func TestInsecureOnlyOnLoopback(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	err := serve(context.Background(), serveOptions{data: t.TempDir(), listen: "0.0.0.0:0", insecure: true}, log, io.Discard)
+	assert.ErrorContains(t, err, "loopback")
+	err = serve(context.Background(), serveOptions{data: t.TempDir(), listen: "127.0.0.1:0", metrics: "0.0.0.0:0"}, log, io.Discard)
+	assert.ErrorContains(t, err, "loopback")
 }

@@ -494,3 +494,11 @@ func (g *Gallery) CompareSubject(subject string, probe minutiae.Template, opt Se
 	slices.SortStableFunc(out, func(a, b Candidate) int { return cmp.Compare(b.Score, a.Score) })
 	return out, nil
 }
+
+// HasSubject reports whether a subject is enrolled.
+func (g *Gallery) HasSubject(subject string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.subjects[subject]
+	return ok
+}

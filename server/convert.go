@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/whorlafis/whorl/minutiae"
@@ -23,6 +24,7 @@ const (
 	maxTop            = 100
 	defaultTop        = 10
 	maxPageSize       = 1000
+	maxPageTokenBytes = 64
 	defaultPageSize   = 100
 )
 
@@ -38,7 +40,7 @@ func checkID(v *violations, field, id string, max int, required bool) {
 		v.add(field, "not valid UTF-8")
 	default:
 		for _, r := range id {
-			if r < 0x20 || r == 0x7f {
+			if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029' {
 				v.add(field, "control character U+%04X", r)
 				return
 			}
@@ -85,8 +87,13 @@ func checkFinger(v *violations, field string, f *whorlv1.Finger) {
 	case *whorlv1.Finger_Image:
 		checkImage(v, field+".image", src.Image)
 	case *whorlv1.Finger_Template:
+		// A template is cheap to check whole: done here, before any
+		// token is taken, so a malformed one is InvalidArgument even
+		// under load.
 		if src.Template == nil {
 			v.add(field+".template", "required")
+		} else if _, err := minutiae.TemplateFromProto(src.Template); err != nil {
+			v.add(field+".template", "%v", err)
 		}
 	default:
 		v.add(field, "an image or a template is required")

@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/whorlafis/whorl/minutiae"
 	whorlv1 "github.com/whorlafis/whorl/proto/whorl/v1"
 )
@@ -31,7 +34,7 @@ func (s *Server) Extract(ctx context.Context, req *whorlv1.ExtractRequest) (*who
 	}
 	p, err := t.ToProto()
 	if err != nil {
-		return nil, err
+		return nil, status.Errorf(codes.Internal, "template: %v", err)
 	}
 	return &whorlv1.ExtractResponse{Template: p}, nil
 }

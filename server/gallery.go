@@ -87,7 +87,7 @@ func (s *Server) Enroll(ctx context.Context, req *whorlv1.EnrollRequest) (*whorl
 	var fingers []minutiae.Template
 	var err error
 	if len(req.GetAnsiNist()) > 0 {
-		fingers, err = s.transactionTemplates(req.GetAnsiNist())
+		fingers, err = s.transactionTemplates(ctx, req.GetAnsiNist())
 	} else {
 		fingers, err = s.templates("fingers", req.GetFingers())
 	}
@@ -109,11 +109,23 @@ func (s *Server) Enroll(ctx context.Context, req *whorlv1.EnrollRequest) (*whorl
 	if err != nil {
 		return nil, storeStatus(err)
 	}
-	if !res.Replayed {
+	switch {
+	case !res.Replayed:
 		if err := s.gallery.AddSubject(req.GetSubjectId(), fingers); err != nil {
-			// The store has it; the next start loads it. Say so.
+			// Not reachable after checkSearchable, but if it were, the
+			// gallery must not keep an older version of the subject than
+			// the store: take it out; the next start loads the new one.
+			s.gallery.RemoveSubject(req.GetSubjectId())
 			s.log.Error("enrolled subject not added to the gallery", "err", err)
 			return nil, status.Errorf(codes.Internal, "stored but not searchable until restart: %v", err)
+		}
+	case !s.gallery.HasSubject(req.GetSubjectId()):
+		// A replayed request whose first attempt was stored but never
+		// reached the gallery (see above): repair from the store.
+		if subj, err := s.store.GetSubject(ctx, req.GetSubjectId()); err == nil {
+			if err := s.gallery.AddSubject(subj.ID, subj.Fingers); err != nil {
+				s.log.Error("replayed subject not added to the gallery", "err", err)
+			}
 		}
 	}
 	resp := &whorlv1.EnrollResponse{SubjectId: req.GetSubjectId(), Replaced: res.Replaced, Replayed: res.Replayed}
@@ -124,22 +136,41 @@ func (s *Server) Enroll(ctx context.Context, req *whorlv1.EnrollRequest) (*whorl
 }
 
 // transactionTemplates extracts the fingers of an ANSI/NIST-ITL
-// transaction: its single-finger images with their positions (latents,
-// palms and slaps are not enrolled).
-func (s *Server) transactionTemplates(data []byte) ([]minutiae.Template, error) {
+// transaction: its single-finger images (Type-3/4/5/6/14) with one finger
+// position 1-10; latents, palms, slaps and images of unknown position are
+// not enrolled, and of two images of one finger the first is. The images
+// are counted before any is decoded.
+func (s *Server) transactionTemplates(ctx context.Context, data []byte) ([]minutiae.Template, error) {
 	t, err := ansinist.Read(data)
 	if err != nil {
 		return nil, invalid("ansi_nist", "%v", err)
+	}
+	var prints []ansinist.Fingerprint
+	seen := map[minutiae.FingerPosition]bool{}
+	for _, fp := range t.Fingerprints() {
+		if fp.RecordType == 13 || len(fp.Positions) != 1 {
+			continue
+		}
+		if p := fp.Positions[0]; p != minutiae.UnknownFinger && p.Valid() && !seen[p] {
+			seen[p] = true
+			prints = append(prints, fp)
+		}
+	}
+	switch {
+	case len(prints) == 0:
+		return nil, invalid("ansi_nist", "no single-finger image with a finger position 1-10")
+	case len(prints) > maxFingers:
+		return nil, invalid("ansi_nist", "%d finger images, at most %d", len(prints), maxFingers)
 	}
 	release, err := admit(s.extractions, "extractions")
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	var out []minutiae.Template
-	for _, fp := range t.Fingerprints() {
-		if fp.RecordType == 13 || len(fp.Positions) != 1 || !fp.Positions[0].Valid() {
-			continue
+	out := make([]minutiae.Template, 0, len(prints))
+	for _, fp := range prints {
+		if err := ctx.Err(); err != nil {
+			return nil, contextStatus(ctx, err)
 		}
 		img, err := fp.Image()
 		if err != nil {
@@ -149,13 +180,10 @@ func (s *Server) transactionTemplates(data []byte) ([]minutiae.Template, error) 
 		if err != nil {
 			return nil, invalid("ansi_nist", "record %d: %v", fp.Record, err)
 		}
-		out = append(out, tpl)
-		if len(out) > maxFingers {
-			return nil, invalid("ansi_nist", "more than %d finger images", maxFingers)
+		if len(tpl.Minutiae) < 2 {
+			return nil, invalid("ansi_nist", "record %d (finger %d): fewer than 2 minutiae, the print cannot be searched", fp.Record, fp.Positions[0])
 		}
-	}
-	if len(out) == 0 {
-		return nil, invalid("ansi_nist", "no single-finger image with a finger position")
+		out = append(out, tpl)
 	}
 	return out, nil
 }
@@ -189,6 +217,9 @@ func (s *Server) GetSubject(ctx context.Context, req *whorlv1.GetSubjectRequest)
 func (s *Server) ListSubjects(ctx context.Context, req *whorlv1.ListSubjectsRequest) (*whorlv1.ListSubjectsResponse, error) {
 	if req.GetPageSize() > maxPageSize {
 		return nil, invalid("page_size", "%d, at most %d", req.GetPageSize(), maxPageSize)
+	}
+	if len(req.GetPageToken()) > maxPageTokenBytes {
+		return nil, invalid("page_token", "not a page token of this server")
 	}
 	if s.store == nil {
 		return nil, status.Error(codes.FailedPrecondition, "this server has no store")
@@ -250,6 +281,8 @@ func storeStatus(err error) error {
 		return status.Error(codes.AlreadyExists, "request_id was used for a different enrolment")
 	case errors.Is(err, store.ErrInvalid):
 		return status.Errorf(codes.InvalidArgument, "%v", err)
+	case errors.Is(err, store.ErrClosed):
+		return status.Error(codes.Unavailable, "the server is shutting down")
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "cancelled")
 	case errors.Is(err, context.DeadlineExceeded):

@@ -21,6 +21,12 @@ func (s *Server) Identify(ctx context.Context, req *whorlv1.IdentifyRequest) (*w
 	if req.GetTop() > maxTop {
 		return nil, invalid("top", "%d, at most %d", req.GetTop(), maxTop)
 	}
+	// A search slot first: a busy server refuses before decoding anything.
+	release, err := admit(s.searches, "searches")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	probe, err := s.templates("fingers", req.GetFingers())
 	if err != nil {
 		return nil, err
@@ -30,11 +36,6 @@ func (s *Server) Identify(ctx context.Context, req *whorlv1.IdentifyRequest) (*w
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	release, err := admit(s.searches, "searches")
-	if err != nil {
-		return nil, err
-	}
-	defer release()
 	top := int(req.GetTop())
 	if top == 0 {
 		top = defaultTop
@@ -45,7 +46,7 @@ func (s *Server) Identify(ctx context.Context, req *whorlv1.IdentifyRequest) (*w
 	}
 	resp := &whorlv1.IdentifyResponse{}
 	for _, c := range cs {
-		sc := &whorlv1.SubjectCandidate{SubjectId: c.Subject, Score: finite(c.Score), Fmr: c.FMR}
+		sc := &whorlv1.SubjectCandidate{SubjectId: c.Subject, Score: c.Score, Fmr: c.FMR}
 		for _, f := range c.Fingers {
 			sc.Fingers = append(sc.Fingers, &whorlv1.FingerMatch{
 				ProbeIndex: uint32(f.Probe),
@@ -66,11 +67,22 @@ func (s *Server) Verify(ctx context.Context, req *whorlv1.VerifyRequest) (*whorl
 	checkID(&v, "subject_id", req.GetSubjectId(), maxSubjectIDBytes, true)
 	if f := req.GetFmr(); f < 0 || f >= 1 || math.IsNaN(f) {
 		v.add("fmr", "%g outside (0, 1)", f)
+	} else if _, ok := matcher.ThresholdAtFMR(f); f != 0 && !ok {
+		v.add("fmr", "%g is below what the score calibration resolves (%.2g)", f, matcher.FMR(math.Inf(1)))
 	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	probe, err := s.templates("finger", []*whorlv1.Finger{req.GetFinger()})
+	checkFinger(&v, "finger", req.GetFinger())
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	release, err := admit(s.extractions, "extractions")
+	if err != nil {
+		return nil, err
+	}
+	probe, err := fingerTemplate("finger", req.GetFinger())
+	release()
 	if err != nil {
 		return nil, err
 	}
@@ -79,14 +91,14 @@ func (s *Server) Verify(ctx context.Context, req *whorlv1.VerifyRequest) (*whorl
 		rate = matcher.DecisionFMR
 	}
 	threshold, _ := matcher.ThresholdAtFMR(rate)
-	cs, err := s.gallery.CompareSubject(req.GetSubjectId(), probe[0], matcher.SearchOptions{})
+	cs, err := s.gallery.CompareSubject(req.GetSubjectId(), probe, matcher.SearchOptions{})
 	switch {
 	case errors.Is(err, matcher.ErrUnknownSubject):
 		return nil, status.Errorf(codes.NotFound, "subject %q is not enrolled", req.GetSubjectId())
 	case errors.Is(err, matcher.ErrNoMinutiae):
 		return nil, invalid("finger", "fewer than 2 minutiae: nothing to compare")
 	case err != nil:
-		return nil, err
+		return nil, status.Errorf(codes.Internal, "verify: %v", err)
 	}
 	resp := &whorlv1.VerifyResponse{Fmr: 1, Threshold: threshold}
 	if len(cs) > 0 {
@@ -122,10 +134,10 @@ func (s *Server) Compare(ctx context.Context, req *whorlv1.CompareRequest) (*who
 	r := matcher.Compare(matcher.Prepare(ts[0]), matcher.Prepare(ts[1]))
 	resp := &whorlv1.CompareResponse{Score: r.Score, Fmr: matcher.FMR(r.Score), Pairs: pairs(r.Pairs)}
 	if resp.ProbeTemplate, err = ts[0].ToProto(); err != nil {
-		return nil, err
+		return nil, status.Errorf(codes.Internal, "probe template: %v", err)
 	}
 	if resp.CandidateTemplate, err = ts[1].ToProto(); err != nil {
-		return nil, err
+		return nil, status.Errorf(codes.Internal, "candidate template: %v", err)
 	}
 	return resp, nil
 }
@@ -138,15 +150,6 @@ func pairs(ps []matcher.Pair) []*whorlv1.MinutiaPair {
 	return out
 }
 
-// finite caps an infinite fused score (ten fingers at the calibration's
-// floor overflow nothing, but keep the wire free of Inf).
-func finite(x float64) float64 {
-	if math.IsInf(x, 1) {
-		return math.MaxFloat64
-	}
-	return x
-}
-
 // contextStatus turns a search stopped by its context into the matching
 // status code.
 func contextStatus(ctx context.Context, err error) error {
@@ -156,5 +159,5 @@ func contextStatus(ctx context.Context, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "search past its deadline")
 	}
-	return err
+	return status.Errorf(codes.Internal, "search: %v", err)
 }

@@ -26,7 +26,8 @@ type Config struct {
 	MaxSearches int
 	// MaxExtractions bounds the image decodes and extractions running at
 	// once, the memory-hungry part of a request (a decode may hold ~16
-	// bytes per pixel). Default 2 × GOMAXPROCS.
+	// bytes per pixel). Default GOMAXPROCS: extraction is CPU-bound, more
+	// at once would only hold more memory.
 	MaxExtractions int
 	// Logger receives structured logs; never biometric data. Default
 	// slog.Default().
@@ -54,7 +55,7 @@ func New(cfg Config) *Server {
 		cfg.MaxSearches = 2
 	}
 	if cfg.MaxExtractions <= 0 {
-		cfg.MaxExtractions = 2 * runtime.GOMAXPROCS(0)
+		cfg.MaxExtractions = runtime.GOMAXPROCS(0)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -418,3 +418,29 @@ func TestSearchesBeyondTheLimitAreRefusedAtOnce(t *testing.T) {
 	_, err = whorlv1.NewSearchServiceClient(conn).Identify(context.Background(), req)
 	assert.NoError(t, err, "a freed slot serves again")
 }
+
+func TestRecoverTurnsAPanicIntoInternal(t *testing.T) {
+	var logs bytes.Buffer
+	srv := New(Config{Gallery: &matcher.Gallery{}, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	info := &grpc.UnaryServerInfo{FullMethod: "/whorl.v1.SearchService/Compare"}
+	_, err := srv.Recover(context.Background(), nil, info, func(context.Context, any) (any, error) { panic("boom") })
+	assert.Equal(t, codes.Internal, status.Code(err))
+	assert.Contains(t, logs.String(), "panic in handler")
+}
+
+func TestMoreRequestChecks(t *testing.T) {
+	var g matcher.Gallery
+	srv := New(Config{Gallery: &g})
+	ctx := context.Background()
+	tpl := &whorlv1.Template{X: []float32{10, 50}, Y: []float32{10, 60}, Direction: []float32{0, 1}, Kinds: []whorlv1.MinutiaKind{1, 2}, Qualities: []uint32{50, 50}}
+	finger := &whorlv1.Finger{Source: &whorlv1.Finger_Template{Template: tpl}}
+	_, err := srv.Verify(ctx, &whorlv1.VerifyRequest{SubjectId: "x", Finger: finger, Fmr: 1e-12})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err), "an FMR the calibration cannot resolve")
+	_, err = srv.Verify(ctx, &whorlv1.VerifyRequest{SubjectId: "x", Finger: finger})
+	assert.Equal(t, codes.NotFound, status.Code(err))
+	bad := &whorlv1.Template{X: []float32{1}}
+	_, err = srv.Identify(ctx, &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{{Source: &whorlv1.Finger_Template{Template: bad}}}})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err), "a malformed template")
+	_, err = srv.Verify(ctx, &whorlv1.VerifyRequest{SubjectId: "bidi\u202eid", Finger: finger})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err))
+}

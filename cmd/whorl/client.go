@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -103,7 +105,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 	var c clientFlags
 	c.register(fs)
 	subject := fs.String("subject", "", "the subject's id (required)")
-	position := fs.String("position", "", "finger position of each file: one code 0-10, or a comma list (default unknown)")
+	position := fs.String("position", "", "finger position of each file, a comma list with one code 0-10 per file (default unknown; not used with a transaction, which states its own)")
 	requestID := fs.String("request-id", "", "makes the enrolment idempotent: a retry with the same id enrols once (default: one per run)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: whorl enroll [flags] --subject ID FILE...\n       whorl enroll [flags] FOLDER\n\nOne image file per finger, or one ANSI/NIST-ITL transaction carrying the positions.\nA folder without --subject enrols each file in it as a subject named after the file.")
@@ -123,7 +125,10 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 	}
 	req := &whorlv1.EnrollRequest{SubjectId: *subject, RequestId: *requestID}
 	if req.RequestId == "" {
-		req.RequestId = fmt.Sprintf("%s-%d", *subject, time.Now().UnixNano())
+		// One per run, within the server's 128 bytes whatever the id.
+		var b [16]byte
+		rand.Read(b[:])
+		req.RequestId = hex.EncodeToString(b[:])
 	}
 	if fs.NArg() == 1 {
 		if data, err := os.ReadFile(fs.Arg(0)); err == nil {
@@ -199,7 +204,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) int {
 	var c clientFlags
 	c.register(fs)
 	top := fs.Int("top", 10, "candidates to return (1-100)")
-	position := fs.String("position", "", "finger position of each file: one code 0-10, or a comma list (default unknown)")
+	position := fs.String("position", "", "finger position of each file, a comma list with one code 0-10 per file (default unknown)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: whorl identify [flags] FILE...\n\nThe files are one person's fingers, one image each.")
 		fs.PrintDefaults()
@@ -252,11 +257,17 @@ func runIdentify(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// printJSON writes v indented; a value JSON cannot hold (NaN) is an error.
 func printJSON(w io.Writer, v any) int {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	if err := writeJSON(w, v); err != nil {
+		fmt.Fprintln(os.Stderr, "whorl:", err)
 		return 1
 	}
 	return 0
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

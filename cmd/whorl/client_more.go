@@ -62,8 +62,7 @@ func runGet(args []string, stdout, stderr io.Writer) int {
 			for _, f := range s.Fingers {
 				fingers = append(fingers, map[string]any{"position": int(f.FingerPosition), "minutiae": len(f.X), "width": f.Width, "height": f.Height})
 			}
-			printJSON(stdout, map[string]any{"subject": s.SubjectId, "created": time.Unix(0, s.CreatedUnixNanos).UTC(), "updated": time.Unix(0, s.UpdatedUnixNanos).UTC(), "fingers": fingers})
-			return nil
+			return writeJSON(stdout, map[string]any{"subject": s.SubjectId, "created": time.Unix(0, s.CreatedUnixNanos).UTC(), "updated": time.Unix(0, s.UpdatedUnixNanos).UTC(), "fingers": fingers})
 		}
 		fmt.Fprintf(stdout, "subject %s, enrolled %s, updated %s\n", s.SubjectId, time.Unix(0, s.CreatedUnixNanos).UTC().Format(time.RFC3339), time.Unix(0, s.UpdatedUnixNanos).UTC().Format(time.RFC3339))
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -94,8 +93,7 @@ func runList(args []string, stdout, stderr io.Writer) int {
 			for _, s := range resp.Subjects {
 				subjects = append(subjects, map[string]any{"subject": s.SubjectId, "fingers": positionNumbers(s.Fingers)})
 			}
-			printJSON(stdout, map[string]any{"subjects": subjects, "next_page_token": resp.NextPageToken})
-			return nil
+			return writeJSON(stdout, map[string]any{"subjects": subjects, "next_page_token": resp.NextPageToken})
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "SUBJECT\tFINGERS")
@@ -116,8 +114,7 @@ func runDelete(args []string, stdout, stderr io.Writer) int {
 			return err
 		}
 		if c.json {
-			printJSON(stdout, map[string]any{"deleted": args[0]})
-			return nil
+			return writeJSON(stdout, map[string]any{"deleted": args[0]})
 		}
 		fmt.Fprintf(stdout, "deleted %s\n", args[0])
 		return nil
@@ -141,8 +138,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 			return err
 		}
 		if c.json {
-			printJSON(stdout, map[string]any{"subject": subject, "match": resp.Match, "score": resp.Score, "fmr": resp.Fmr, "threshold": resp.Threshold, "position": int(resp.Position)})
-			return nil
+			return writeJSON(stdout, map[string]any{"subject": subject, "match": resp.Match, "score": resp.Score, "fmr": resp.Fmr, "threshold": resp.Threshold, "position": int(resp.Position)})
 		}
 		verdict := "NO MATCH"
 		if resp.Match {
@@ -168,8 +164,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 			for _, p := range resp.Pairs {
 				pairs = append(pairs, [2]uint32{p.Probe, p.Candidate})
 			}
-			printJSON(stdout, map[string]any{"score": resp.Score, "fmr": resp.Fmr, "pairs": pairs})
-			return nil
+			return writeJSON(stdout, map[string]any{"score": resp.Score, "fmr": resp.Fmr, "pairs": pairs})
 		}
 		fmt.Fprintf(stdout, "score %.1f, estimated FMR %.2g, %d matched minutiae\n", resp.Score, resp.Fmr, len(resp.Pairs))
 		return nil
@@ -195,8 +190,7 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 			for i := range t.X {
 				ms = append(ms, map[string]any{"x": t.X[i], "y": t.Y[i], "direction": t.Direction[i], "kind": t.Kinds[i].String(), "quality": t.Qualities[i]})
 			}
-			printJSON(stdout, map[string]any{"width": t.Width, "height": t.Height, "quality": t.Quality, "minutiae": ms})
-			return nil
+			return writeJSON(stdout, map[string]any{"width": t.Width, "height": t.Height, "quality": t.Quality, "minutiae": ms})
 		}
 		fmt.Fprintf(stdout, "%d minutiae, %dx%d at 500 ppi, quality %d\n", len(t.X), t.Width, t.Height, t.Quality)
 		return nil
@@ -214,8 +208,7 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 			return err
 		}
 		if c.json {
-			printJSON(stdout, map[string]any{"directory": resp.Directory})
-			return nil
+			return writeJSON(stdout, map[string]any{"directory": resp.Directory})
 		}
 		fmt.Fprintf(stdout, "backup written to %s (on the server's machine; restoring it needs the data key, %s)\n", resp.Directory, filepath.Join(storeDir(c.data), "datakey"))
 		return nil

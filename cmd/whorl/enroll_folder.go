@@ -19,9 +19,9 @@ import (
 
 // enrollFolder enrols every regular file of a folder as a subject named
 // after the file (without its extension), one finger of unknown position
-// each, showing progress on stderr. The request id is the subject and a
-// digest of the file, so running the command again after an interruption
-// enrols nothing twice.
+// each, showing progress on stderr. The request id is a digest of the
+// subject and the file, so running the command again after an
+// interruption enrols nothing twice.
 func enrollFolder(c *clientFlags, dir string, stdout, stderr io.Writer) int {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -56,11 +56,12 @@ func enrollFolder(c *clientFlags, dir string, stdout, stderr io.Writer) int {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err == nil {
 			subject := strings.TrimSuffix(name, filepath.Ext(name))
-			digest := sha256.Sum256(data)
+			// The request id names this subject with this file's content.
+			digest := sha256.Sum256(append([]byte(subject+"\x00"), data...))
 			ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 			_, err = gallery.Enroll(ctx, &whorlv1.EnrollRequest{
 				SubjectId: subject,
-				RequestId: subject + "-" + hex.EncodeToString(digest[:8]),
+				RequestId: hex.EncodeToString(digest[:16]),
 				Fingers:   []*whorlv1.Finger{{Source: &whorlv1.Finger_Image{Image: &whorlv1.Image{Data: data}}}},
 			})
 			cancel()
@@ -78,7 +79,9 @@ func enrollFolder(c *clientFlags, dir string, stdout, stderr io.Writer) int {
 	}
 	bar.done()
 	if c.json {
-		printJSON(stdout, map[string]any{"enrolled": enrolled, "failed": failed})
+		if code := printJSON(stdout, map[string]any{"enrolled": enrolled, "failed": failed}); code != 0 {
+			return code
+		}
 	} else {
 		fmt.Fprintf(stdout, "enrolled %d of %d files from %s\n", enrolled, len(files), dir)
 		for _, f := range failed {

@@ -34,6 +34,8 @@ import (
 const (
 	defaultData   = "./whorl-data"
 	defaultListen = "localhost:50051"
+	// defaultMetrics is a port of its own: 9090 is Prometheus's.
+	defaultMetrics = "localhost:9464"
 )
 
 // Where serve keeps things in the data directory.
@@ -43,6 +45,9 @@ func storeDir(data string) string { return filepath.Join(data, "store") }
 // shutdownGrace is how long in-flight requests get to finish on SIGTERM.
 const shutdownGrace = 30 * time.Second
 
+// maxStreams is the concurrent requests per connection.
+const maxStreams = 16
+
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -51,13 +56,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	insecureFlag := fs.Bool("insecure", false, "serve without TLS, for development on a loopback address only")
 	maxSearches := fs.Int("max-searches", 0, "searches running at once before ResourceExhausted (0: 2)")
 	keyFile := fs.String("data-key-file", "", "read the 32-byte data key from this file (64 hex digits, owner-only) instead of DIR/store/datakey: for a key the operator keeps elsewhere")
-	metricsAddr := fs.String("metrics", "localhost:9090", "address of the Prometheus metrics endpoint (/metrics), kept local; empty: none")
+	metricsAddr := fs.String("metrics", defaultMetrics, "address of the Prometheus metrics endpoint (/metrics), kept local; empty: none")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// After the first signal, a second one ends the process at once.
+	go func() { <-ctx.Done(); stop() }()
 	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, metrics: *metricsAddr, keyFile: *keyFile}
 	if err := serve(ctx, opts, log, stdout); err != nil {
 		log.Error("serve", "err", err)
@@ -117,16 +124,34 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 			return fmt.Errorf("--data-key-file: %w", err)
 		}
 	}
+	// The metrics address is checked before anything is opened.
+	var metricsLis net.Listener
+	if metricsAddr != "" {
+		mh, _, err := net.SplitHostPort(metricsAddr)
+		if err != nil || !isLoopback(mh) {
+			return fmt.Errorf("--metrics %q: the metrics endpoint serves on a loopback address only", metricsAddr)
+		}
+		if metricsLis, err = net.Listen("tcp", metricsAddr); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		defer metricsLis.Close()
+	}
 	st, err := store.Open(storeDir(data), storeOpts)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("closing the store", "err", err)
+			return
+		}
+		log.Info("store closed")
+	}()
 
 	var gallery matcher.Gallery
 	srv := server.New(server.Config{Gallery: &gallery, Store: st, MaxSearches: maxSearches, Logger: log})
 	start := time.Now()
-	n, err := srv.Load(context.Background())
+	n, err := srv.Load(ctx)
 	if err != nil {
 		return err
 	}
@@ -134,8 +159,10 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	log.Info("gallery loaded", "subjects", n, "fingers", fingers, "seconds", time.Since(start).Seconds())
 
 	metrics := srv.NewMetrics()
-	g := grpc.NewServer(grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes),
-		grpc.ChainUnaryInterceptor(srv.LogRequests, metrics.Observe))
+	// MaxConcurrentStreams bounds the requests one connection may have
+	// buffered (each up to MaxMessageBytes) beyond those being served.
+	g := grpc.NewServer(grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes), grpc.MaxConcurrentStreams(maxStreams),
+		grpc.ChainUnaryInterceptor(srv.Recover, srv.LogRequests, metrics.Observe))
 	srv.Register(g)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(g, hs)
@@ -152,21 +179,13 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	fmt.Fprintf(stdout, "whorl: serving on %s (%s)\n", lis.Addr(), mode)
 	log.Info("serving", "addr", lis.Addr().String(), "tls", !insecureMode)
 
-	if metricsAddr != "" {
-		mh, _, err := net.SplitHostPort(metricsAddr)
-		if err != nil || !isLoopback(mh) {
-			return fmt.Errorf("--metrics %q: the metrics endpoint serves on a loopback address only", metricsAddr)
-		}
-		ml, err := net.Listen("tcp", metricsAddr)
-		if err != nil {
-			return fmt.Errorf("metrics: %w", err)
-		}
+	if metricsLis != nil {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
 		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go ms.Serve(ml)
+		go ms.Serve(metricsLis)
 		defer ms.Close()
-		fmt.Fprintf(stdout, "whorl: metrics on http://%s/metrics\n", ml.Addr())
+		fmt.Fprintf(stdout, "whorl: metrics on http://%s/metrics\n", metricsLis.Addr())
 	}
 	served := make(chan error, 1)
 	go func() { served <- g.Serve(lis) }()

@@ -49,9 +49,13 @@ const (
 // Ensure makes the CA, the server certificate (for hosts: names or IP
 // addresses) and the administrator's certificate in dir unless they exist,
 // and reports whether it made them. Files are written owner-only.
+//
+// An existing installation keeps its CA; its server certificate is issued
+// again when it expires within renewBefore or does not name every host, so
+// that a server is never locked out by its own certificate.
 func Ensure(dir string, hosts []string) (created bool, err error) {
 	if _, err := os.Stat(filepath.Join(dir, CAFile)); err == nil {
-		return false, nil
+		return false, renewServer(dir, hosts)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return false, err
 	}
@@ -95,6 +99,38 @@ func Ensure(dir string, hosts []string) (created bool, err error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// renewBefore is how long before its expiry the server certificate is
+// issued again.
+const renewBefore = 30 * 24 * time.Hour
+
+// renewServer issues the server certificate again from the CA when it
+// expires within renewBefore or lacks one of hosts.
+func renewServer(dir string, hosts []string) error {
+	cur, err := tls.LoadX509KeyPair(filepath.Join(dir, ServerFile), filepath.Join(dir, ServerKeyFile))
+	if err == nil && time.Until(cur.Leaf.NotAfter) > renewBefore && names(cur.Leaf, hosts) {
+		return nil
+	}
+	ca, err := tls.LoadX509KeyPair(filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile))
+	if err != nil {
+		return fmt.Errorf("pki: the server certificate needs issuing again, but the CA does not load: %w", err)
+	}
+	caKey, ok := ca.PrivateKey.(*ecdsa.PrivateKey)
+	if !ok {
+		return fmt.Errorf("pki: %s is not an ECDSA key", filepath.Join(dir, CAKeyFile))
+	}
+	return issue(dir, ServerFile, ServerKeyFile, ca.Leaf, caKey, "whorl server", "", hosts, x509.ExtKeyUsageServerAuth)
+}
+
+// names reports whether the certificate is valid for every host.
+func names(c *x509.Certificate, hosts []string) bool {
+	for _, h := range hosts {
+		if c.VerifyHostname(h) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func serial() *big.Int {
@@ -166,7 +202,16 @@ func writePEM(path, kind string, der []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// The rename is durable once the directory is synced.
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func caPool(dir string) (*x509.CertPool, error) {

@@ -75,3 +75,21 @@ func TestKeysReadableByOthersAreRefused(t *testing.T) {
 	_, err = ServerTLS(dir)
 	assert.ErrorContains(t, err, "readable by others")
 }
+
+func TestServerCertificateIsIssuedAgainForNewHosts(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Ensure(dir, []string{"localhost"})
+	require.NoError(t, err)
+	ca, err := os.ReadFile(filepath.Join(dir, CAFile))
+	require.NoError(t, err)
+	_, err = Ensure(dir, []string{"localhost", "afis.example.org"})
+	require.NoError(t, err)
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, ServerFile), filepath.Join(dir, ServerKeyFile))
+	require.NoError(t, err)
+	assert.NoError(t, cert.Leaf.VerifyHostname("afis.example.org"))
+	again, err := os.ReadFile(filepath.Join(dir, CAFile))
+	require.NoError(t, err)
+	assert.Equal(t, ca, again, "the CA is kept")
+	_, err = ServerTLS(dir)
+	assert.NoError(t, err)
+}

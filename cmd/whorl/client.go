@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/whorlafis/whorl/minutiae/ansinist"
@@ -29,6 +30,7 @@ import (
 type clientFlags struct {
 	server, data string
 	json         bool
+	insecure     bool
 	timeout      time.Duration
 }
 
@@ -37,11 +39,20 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", defaultData, "data directory whose TLS credentials (tls/admin.pem) identify this client")
 	fs.BoolVar(&c.json, "json", false, "print JSON for scripts")
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up after this long")
+	fs.BoolVar(&c.insecure, "insecure", false, "talk to a server started with --insecure (no TLS; loopback only)")
 }
 
 // dial connects with the client certificate from the data directory,
 // trusting only the installation's CA.
 func (c *clientFlags) dial() (*grpc.ClientConn, error) {
+	opts := grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(server.MaxMessageBytes), grpc.MaxCallRecvMsgSize(server.MaxMessageBytes))
+	if c.insecure {
+		host, _, err := net.SplitHostPort(c.server)
+		if err != nil || !isLoopback(host) {
+			return nil, fmt.Errorf("--insecure talks only to a loopback address, not %q", c.server)
+		}
+		return grpc.NewClient(c.server, grpc.WithTransportCredentials(insecure.NewCredentials()), opts)
+	}
 	cfg, err := pki.ClientTLS(tlsDir(c.data), pki.AdminFile, pki.AdminKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("client credentials (is --data the server's data directory?): %w", err)
@@ -51,8 +62,7 @@ func (c *clientFlags) dial() (*grpc.ClientConn, error) {
 		return nil, fmt.Errorf("--server %q: %w", c.server, err)
 	}
 	cfg.ServerName = host
-	return grpc.NewClient(c.server, grpc.WithTransportCredentials(credentials.NewTLS(cfg)),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(server.MaxMessageBytes), grpc.MaxCallRecvMsgSize(server.MaxMessageBytes)))
+	return grpc.NewClient(c.server, grpc.WithTransportCredentials(credentials.NewTLS(cfg)), opts)
 }
 
 // fail prints an RPC error readably and returns exit code 1.

@@ -172,3 +172,24 @@ func TestInsecureOnlyOnLoopback(t *testing.T) {
 	err = serve(context.Background(), serveOptions{data: t.TempDir(), listen: "127.0.0.1:0", metrics: "0.0.0.0:0"}, log, io.Discard)
 	assert.ErrorContains(t, err, "loopback")
 }
+
+func TestInsecureClientAndServer(t *testing.T) {
+	if _, err := os.Stat(fvcDB1); err != nil {
+		t.Skipf("reference data absent (%s): skipping", fvcDB1)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &addrWriter{addr: make(chan string, 1)}
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() {
+		done <- serve(ctx, serveOptions{data: t.TempDir(), listen: "127.0.0.1:0", insecure: true}, log, w)
+	}()
+	addr := <-w.addr
+	defer func() { cancel(); require.NoError(t, <-done) }()
+	var out, errOut bytes.Buffer
+	code := run([]string{"extract", "--insecure", "--server", addr, filepath.Join(fvcDB1, "101_1.tif")}, &out, &errOut)
+	assert.Equal(t, 0, code, errOut.String())
+	assert.Contains(t, out.String(), "minutiae")
+	code = run([]string{"extract", "--insecure", "--server", "10.0.0.1:50051", filepath.Join(fvcDB1, "101_1.tif")}, &out, &errOut)
+	assert.Equal(t, 1, code)
+}

@@ -23,6 +23,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -226,8 +228,11 @@ func caPool(dir string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// ServerTLS returns the server's TLS configuration: TLS 1.3 only, client
-// certificates from the local CA required.
+// ServerTLS returns the server's TLS configuration: TLS 1.3 only; a client
+// certificate, when given, must come from the local CA. The server then
+// refuses every RPC without one (Unauthenticated) at the RPC level rather
+// than in the handshake, so that the refusal is a status a client can read
+// and an event the server can audit.
 func ServerTLS(dir string) (*tls.Config, error) {
 	if err := checkPrivate(filepath.Join(dir, ServerKeyFile)); err != nil {
 		return nil, err
@@ -243,7 +248,7 @@ func ServerTLS(dir string) (*tls.Config, error) {
 	return &tls.Config{
 		MinVersion:   tls.VersionTLS13,
 		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientAuth:   tls.VerifyClientCertIfGiven,
 		ClientCAs:    pool,
 	}, nil
 }
@@ -252,10 +257,16 @@ func ServerTLS(dir string) (*tls.Config, error) {
 // certFile/keyFile of dir (the administrator's: AdminFile, AdminKeyFile),
 // trusting only the local CA.
 func ClientTLS(dir, certFile, keyFile string) (*tls.Config, error) {
-	if err := checkPrivate(filepath.Join(dir, keyFile)); err != nil {
+	return ClientTLSFrom(dir, filepath.Join(dir, certFile), filepath.Join(dir, keyFile))
+}
+
+// ClientTLSFrom is ClientTLS with the certificate and key at any path (a
+// station's, issued by Issue); dir gives the CA.
+func ClientTLSFrom(dir, certPath, keyPath string) (*tls.Config, error) {
+	if err := checkPrivate(keyPath); err != nil {
 		return nil, err
 	}
-	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, certFile), filepath.Join(dir, keyFile))
+	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
 	if err != nil {
 		return nil, fmt.Errorf("pki: client certificate: %w", err)
 	}
@@ -276,4 +287,114 @@ func checkPrivate(path string) error {
 		return fmt.Errorf("pki: %s is readable by others (mode %v): chmod 600 it", path, st.Mode().Perm())
 	}
 	return nil
+}
+
+// ClientsDir is where Issue writes client certificates, under the TLS
+// directory.
+const ClientsDir = "clients"
+
+// RevokedFile lists revoked certificates' serial numbers (hex), one a line.
+const RevokedFile = "revoked"
+
+// Issue makes a client certificate for a station with a role, signed by the
+// local CA in dir, and returns the paths of the certificate and its key
+// (dir/clients/<name>.pem and <name>-key.pem, owner-only). It refuses to
+// overwrite an existing certificate of that name.
+func Issue(dir, name, role string) (certPath, keyPath string, err error) {
+	if name == "" || strings.ContainsAny(name, "/\\.") || len(name) > 64 {
+		return "", "", fmt.Errorf("pki: station name %q: 1-64 characters, no dots or slashes", name)
+	}
+	ca, err := tls.LoadX509KeyPair(filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile))
+	if err != nil {
+		return "", "", fmt.Errorf("pki: the local CA: %w", err)
+	}
+	caKey, ok := ca.PrivateKey.(*ecdsa.PrivateKey)
+	if !ok {
+		return "", "", fmt.Errorf("pki: %s is not an ECDSA key", filepath.Join(dir, CAKeyFile))
+	}
+	clients := filepath.Join(dir, ClientsDir)
+	if err := os.MkdirAll(clients, 0o700); err != nil {
+		return "", "", err
+	}
+	certFile, keyFile := name+".pem", name+"-key.pem"
+	if _, err := os.Stat(filepath.Join(clients, certFile)); err == nil {
+		return "", "", fmt.Errorf("pki: a certificate for %q exists: revoke it, then remove its files", name)
+	}
+	if err := issue(clients, certFile, keyFile, ca.Leaf, caKey, name, role, nil, x509.ExtKeyUsageClientAuth); err != nil {
+		return "", "", err
+	}
+	return filepath.Join(clients, certFile), filepath.Join(clients, keyFile), nil
+}
+
+// Revoke adds the certificate at certPath to the revocation list of dir.
+func Revoke(dir, certPath string) (serial string, err error) {
+	data, err := os.ReadFile(certPath)
+	if err != nil {
+		return "", err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return "", fmt.Errorf("pki: %s holds no certificate", certPath)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return "", err
+	}
+	serial = cert.SerialNumber.Text(16)
+	f, err := os.OpenFile(filepath.Join(dir, RevokedFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return "", err
+	}
+	if _, err := fmt.Fprintln(f, serial); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return "", err
+	}
+	return serial, f.Close()
+}
+
+// Revocations answers whether a certificate is revoked, reading the
+// revocation list again whenever the file changes, so that a revocation
+// reaches a running server at its next request.
+type Revocations struct {
+	path    string
+	mu      sync.Mutex
+	modTime time.Time
+	size    int64
+	serials map[string]bool
+}
+
+// NewRevocations watches the revocation list of dir.
+func NewRevocations(dir string) *Revocations {
+	return &Revocations{path: filepath.Join(dir, RevokedFile)}
+}
+
+// IsRevoked reports whether cert is on the list. An unreadable list counts
+// every certificate as revoked: failing closed.
+func (r *Revocations) IsRevoked(cert *x509.Certificate) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st, err := os.Stat(r.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.serials = nil
+		return false
+	case err != nil:
+		return true
+	}
+	if r.serials == nil || !st.ModTime().Equal(r.modTime) || st.Size() != r.size {
+		data, err := os.ReadFile(r.path)
+		if err != nil {
+			return true
+		}
+		r.serials = map[string]bool{}
+		for _, line := range strings.Fields(string(data)) {
+			r.serials[strings.ToLower(line)] = true
+		}
+		r.modTime, r.size = st.ModTime(), st.Size()
+	}
+	return r.serials[cert.SerialNumber.Text(16)]
 }

@@ -54,9 +54,15 @@ func TestEnsureMakesAWorkingOwnerOnlyPKI(t *testing.T) {
 	assert.Equal(t, uint16(tls.VersionTLS13), conn.ConnectionState().Version)
 	assert.Equal(t, []string{RoleAdmin}, clientTLS.Certificates[0].Leaf.Subject.OrganizationalUnit)
 
-	// No client certificate: the handshake fails.
-	bare := &tls.Config{RootCAs: clientTLS.RootCAs, ServerName: "localhost", MinVersion: tls.VersionTLS13}
-	c2, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", lis.Addr().String(), bare)
+	// A certificate from another CA: the handshake fails. (No certificate
+	// at all passes the handshake; the server refuses its RPCs.)
+	other := t.TempDir()
+	_, err = Ensure(other, []string{"localhost"})
+	require.NoError(t, err)
+	foreign, err := ClientTLS(other, AdminFile, AdminKeyFile)
+	require.NoError(t, err)
+	foreign.RootCAs, foreign.ServerName = clientTLS.RootCAs, "localhost"
+	c2, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", lis.Addr().String(), foreign)
 	if err == nil {
 		// In TLS 1.3 the server's refusal arrives after the client's
 		// handshake: the first read gets it.
@@ -92,4 +98,30 @@ func TestServerCertificateIsIssuedAgainForNewHosts(t *testing.T) {
 	assert.Equal(t, ca, again, "the CA is kept")
 	_, err = ServerTLS(dir)
 	assert.NoError(t, err)
+}
+
+func TestIssueAndRevoke(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Ensure(dir, []string{"localhost"})
+	require.NoError(t, err)
+	certPath, keyPath, err := Issue(dir, "station-12", "examiner")
+	require.NoError(t, err)
+	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	require.NoError(t, err)
+	assert.Equal(t, "station-12", cert.Leaf.Subject.CommonName)
+	assert.Equal(t, []string{"examiner"}, cert.Leaf.Subject.OrganizationalUnit)
+	_, _, err = Issue(dir, "station-12", "examiner")
+	assert.Error(t, err, "no overwrite")
+	_, _, err = Issue(dir, "../evil", "admin")
+	assert.Error(t, err)
+
+	r := NewRevocations(dir)
+	assert.False(t, r.IsRevoked(cert.Leaf))
+	serial, err := Revoke(dir, certPath)
+	require.NoError(t, err)
+	assert.Equal(t, cert.Leaf.SerialNumber.Text(16), serial)
+	assert.True(t, r.IsRevoked(cert.Leaf), "seen without a restart")
+	admin, err := tls.LoadX509KeyPair(filepath.Join(dir, AdminFile), filepath.Join(dir, AdminKeyFile))
+	require.NoError(t, err)
+	assert.False(t, r.IsRevoked(admin.Leaf))
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/x509"
 	"log/slog"
 	"runtime"
 
@@ -32,6 +33,12 @@ type Config struct {
 	// Logger receives structured logs; never biometric data. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// Revoked reports whether a client certificate is revoked; checked on
+	// every RPC, so a revocation takes effect at once.
+	Revoked func(*x509.Certificate) bool
+	// NoAuth serves every caller as admin: only for `serve --insecure` on
+	// a loopback address.
+	NoAuth bool
 }
 
 // Server implements Whorl's gRPC services.
@@ -47,6 +54,8 @@ type Server struct {
 	searches    chan struct{} // a token per running search
 	extractions chan struct{} // a token per running decode and extraction
 	log         *slog.Logger
+	revoked     func(*x509.Certificate) bool
+	noAuth      bool
 }
 
 // New returns a Server for the configuration.
@@ -67,7 +76,19 @@ func New(cfg Config) *Server {
 		searches:    make(chan struct{}, cfg.MaxSearches),
 		extractions: make(chan struct{}, cfg.MaxExtractions),
 		log:         cfg.Logger,
+		revoked:     cfg.Revoked,
+		noAuth:      cfg.NoAuth,
 	}
+}
+
+// Interceptors are the server's interceptors, in order: recovery,
+// authorisation, logging, then metrics if given.
+func (s *Server) Interceptors(m *Metrics) []grpc.ServerOption {
+	unary := []grpc.UnaryServerInterceptor{s.Recover, s.Authorize, s.LogRequests}
+	if m != nil {
+		unary = append(unary, m.Observe)
+	}
+	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(s.AuthorizeStream)}
 }
 
 // Register registers the services on a gRPC server.

@@ -58,7 +58,7 @@ func testPKI(t *testing.T) (server, client *tls.Config) {
 	issue := func(serial int64, name string, usage x509.ExtKeyUsage) tls.Certificate {
 		k := newKey()
 		tpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name, OrganizationalUnit: []string{string(RoleAdmin)}},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
 			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
@@ -69,7 +69,7 @@ func testPKI(t *testing.T) (server, client *tls.Config) {
 	}
 	server = &tls.Config{
 		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{issue(2, "server", x509.ExtKeyUsageServerAuth)},
-		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool,
+		ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool,
 	}
 	client = &tls.Config{
 		MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{issue(3, "client", x509.ExtKeyUsageClientAuth)},
@@ -84,8 +84,9 @@ func startServer(t *testing.T, cfg Config) *grpc.ClientConn {
 	serverTLS, clientTLS := testPKI(t)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	g := grpc.NewServer(grpc.Creds(credentials.NewTLS(serverTLS)), grpc.MaxRecvMsgSize(MaxMessageBytes))
-	New(cfg).Register(g)
+	srv := New(cfg)
+	g := grpc.NewServer(append(srv.Interceptors(nil), grpc.Creds(credentials.NewTLS(serverTLS)), grpc.MaxRecvMsgSize(MaxMessageBytes))...)
+	srv.Register(g)
 	go g.Serve(lis)
 	t.Cleanup(g.Stop)
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(clientTLS)),

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -29,6 +30,7 @@ import (
 // clientFlags are the flags every client subcommand has.
 type clientFlags struct {
 	server, data string
+	cert, key    string
 	json         bool
 	insecure     bool
 	timeout      time.Duration
@@ -39,6 +41,8 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", defaultData, "data directory whose TLS credentials (tls/admin.pem) identify this client")
 	fs.BoolVar(&c.json, "json", false, "print JSON for scripts")
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up after this long")
+	fs.StringVar(&c.cert, "cert", "", "client certificate (default: the administrator's, DIR/tls/admin.pem)")
+	fs.StringVar(&c.key, "key", "", "its private key (default: DIR/tls/admin-key.pem)")
 	fs.BoolVar(&c.insecure, "insecure", false, "talk to a server started with --insecure (no TLS; loopback only)")
 }
 
@@ -53,7 +57,14 @@ func (c *clientFlags) dial() (*grpc.ClientConn, error) {
 		}
 		return grpc.NewClient(c.server, grpc.WithTransportCredentials(insecure.NewCredentials()), opts)
 	}
-	cfg, err := pki.ClientTLS(tlsDir(c.data), pki.AdminFile, pki.AdminKeyFile)
+	certPath, keyPath := filepath.Join(tlsDir(c.data), pki.AdminFile), filepath.Join(tlsDir(c.data), pki.AdminKeyFile)
+	if c.cert != "" || c.key != "" {
+		if c.cert == "" || c.key == "" {
+			return nil, fmt.Errorf("--cert and --key go together")
+		}
+		certPath, keyPath = c.cert, c.key
+	}
+	cfg, err := pki.ClientTLSFrom(tlsDir(c.data), certPath, keyPath)
 	if err != nil {
 		return nil, fmt.Errorf("client credentials (is --data the server's data directory?): %w", err)
 	}

@@ -31,6 +31,8 @@ commands:
   list      the enrolled subjects, a page at a time
   delete    remove a subject
   backup    write a copy of the store to a new directory (server's machine)
+  certs     issue or revoke client certificates with the local CA
+            (server's machine): whorl certs issue --role R --name N
   inspect   say what fingerprint files hold: images, minutiae templates
             (ISO/IEC 19794-2, ANSI INCITS 378, native) and ANSI/NIST-ITL
             transactions
@@ -71,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDelete(args[1:], stdout, stderr)
 	case "backup":
 		return runBackup(args[1:], stdout, stderr)
+	case "certs":
+		return runCerts(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

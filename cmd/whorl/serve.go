@@ -149,7 +149,11 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	}()
 
 	var gallery matcher.Gallery
-	srv := server.New(server.Config{Gallery: &gallery, Store: st, MaxSearches: maxSearches, Logger: log})
+	cfg := server.Config{Gallery: &gallery, Store: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode}
+	if !insecureMode {
+		cfg.Revoked = pki.NewRevocations(tlsDir(data)).IsRevoked
+	}
+	srv := server.New(cfg)
 	start := time.Now()
 	n, err := srv.Load(ctx)
 	if err != nil {
@@ -161,8 +165,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	metrics := srv.NewMetrics()
 	// MaxConcurrentStreams bounds the requests one connection may have
 	// buffered (each up to MaxMessageBytes) beyond those being served.
-	g := grpc.NewServer(grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes), grpc.MaxConcurrentStreams(maxStreams),
-		grpc.ChainUnaryInterceptor(srv.Recover, srv.LogRequests, metrics.Observe))
+	g := grpc.NewServer(append(srv.Interceptors(metrics),
+		grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes), grpc.MaxConcurrentStreams(maxStreams))...)
 	srv.Register(g)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(g, hs)
@@ -172,7 +176,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	mode := "TLS 1.3, client certificates required; credentials in " + tlsDir(data)
+	mode := "TLS 1.3, client certificates with roles required; credentials in " + tlsDir(data)
 	if insecureMode {
 		mode = "INSECURE, no TLS"
 	}

@@ -193,3 +193,33 @@ func TestInsecureClientAndServer(t *testing.T) {
 	code = run([]string{"extract", "--insecure", "--server", "10.0.0.1:50051", filepath.Join(fvcDB1, "101_1.tif")}, &out, &errOut)
 	assert.Equal(t, 1, code)
 }
+
+// TestCertsIssueAndRevoke: a booking station's certificate enrols but may
+// not delete; once revoked, the running server refuses it at once.
+func TestCertsIssueAndRevoke(t *testing.T) {
+	if _, err := os.Stat(fvcDB1); err != nil {
+		t.Skipf("reference data absent (%s): skipping", fvcDB1)
+	}
+	data := filepath.Join(t.TempDir(), "whorl-data")
+	addr, stop := startServe(t, data)
+	defer stop()
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, run([]string{"certs", "issue", "--data", data, "--role", "booking", "--name", "station-12"}, &out, &errOut), errOut.String())
+	cert := filepath.Join(data, "tls", "clients", "station-12.pem")
+	key := filepath.Join(data, "tls", "clients", "station-12-key.pem")
+	as := func(args ...string) (int, string) {
+		var o, e bytes.Buffer
+		code := run(append([]string{args[0], "--server", addr, "--data", data, "--cert", cert, "--key", key}, args[1:]...), &o, &e)
+		return code, e.String()
+	}
+	code, msg := as("enroll", "--subject", "p1", filepath.Join(fvcDB1, "101_1.tif"))
+	require.Equal(t, 0, code, msg)
+	code, msg = as("delete", "p1")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, msg, "PermissionDenied")
+	require.Equal(t, 0, run([]string{"certs", "revoke", "--data", data, "--name", "station-12"}, &out, &errOut), errOut.String())
+	code, msg = as("enroll", "--subject", "p2", filepath.Join(fvcDB1, "102_1.tif"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, msg, "Unauthenticated")
+	assert.Equal(t, 2, run([]string{"certs", "issue", "--data", data, "--role", "superuser", "--name", "x"}, &out, &errOut))
+}

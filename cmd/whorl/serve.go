@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/fips140"
 	"errors"
 	"flag"
 	"fmt"
@@ -181,7 +182,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 		mode = "INSECURE, no TLS"
 	}
 	fmt.Fprintf(stdout, "whorl: serving on %s (%s)\n", lis.Addr(), mode)
-	log.Info("serving", "addr", lis.Addr().String(), "tls", !insecureMode)
+	log.Info("serving", "addr", lis.Addr().String(), "tls", !insecureMode, "fips140", fips140.Enabled())
 
 	if metricsLis != nil {
 		mux := http.NewServeMux()

@@ -39,6 +39,7 @@ var authorization = map[string][]Role{
 	"/whorl.v1.SearchService/Verify":                                 {RoleBooking},
 	"/whorl.v1.SearchService/Compare":                                {RoleExaminer},
 	"/whorl.v1.AdminService/Backup":                                  {},
+	"/whorl.v1.AuditService/QueryAudit":                              {RoleAuditor},
 	"/grpc.health.v1.Health/Check":                                   {RoleBooking, RoleExaminer, RoleAuditor},
 	"/grpc.health.v1.Health/Watch":                                   {RoleBooking, RoleExaminer, RoleAuditor},
 	"/grpc.health.v1.Health/List":                                    {RoleBooking, RoleExaminer, RoleAuditor},

@@ -36,6 +36,8 @@ type Config struct {
 	// Revoked reports whether a client certificate is revoked; checked on
 	// every RPC, so a revocation takes effect at once.
 	Revoked func(*x509.Certificate) bool
+	// Audit keeps the audit trail; nil keeps none (tests of one service).
+	Audit AuditLog
 	// NoAuth serves every caller as admin: only for `serve --insecure` on
 	// a loopback address.
 	NoAuth bool
@@ -47,6 +49,7 @@ type Server struct {
 	whorlv1.UnimplementedSearchServiceServer
 	whorlv1.UnimplementedGalleryServiceServer
 	whorlv1.UnimplementedAdminServiceServer
+	whorlv1.UnimplementedAuditServiceServer
 
 	gallery     *matcher.Gallery
 	store       Store
@@ -56,6 +59,7 @@ type Server struct {
 	log         *slog.Logger
 	revoked     func(*x509.Certificate) bool
 	noAuth      bool
+	audit       AuditLog
 }
 
 // New returns a Server for the configuration.
@@ -78,13 +82,15 @@ func New(cfg Config) *Server {
 		log:         cfg.Logger,
 		revoked:     cfg.Revoked,
 		noAuth:      cfg.NoAuth,
+		audit:       cfg.Audit,
 	}
 }
 
-// Interceptors are the server's interceptors, in order: recovery,
-// authorisation, logging, then metrics if given.
+// Interceptors are the server's interceptors, in order: recovery, audit
+// (around everything else, so refusals are recorded too), authorisation,
+// logging, then metrics if given.
 func (s *Server) Interceptors(m *Metrics) []grpc.ServerOption {
-	unary := []grpc.UnaryServerInterceptor{s.Recover, s.Authorize, s.LogRequests}
+	unary := []grpc.UnaryServerInterceptor{s.Recover, s.Audit, s.Authorize, s.LogRequests}
 	if m != nil {
 		unary = append(unary, m.Observe)
 	}
@@ -97,6 +103,7 @@ func (s *Server) Register(g *grpc.Server) {
 	whorlv1.RegisterSearchServiceServer(g, s)
 	whorlv1.RegisterGalleryServiceServer(g, s)
 	whorlv1.RegisterAdminServiceServer(g, s)
+	whorlv1.RegisterAuditServiceServer(g, s)
 }
 
 // admit takes a token from a pool without waiting: a server at its limit

@@ -27,9 +27,22 @@
 //	's' + uint64 internal id   subject record: StoredSubject
 //	'n' + 16-byte HMAC(subject id)  subject-name index: StoredSubjectRef
 //	'r' + 16-byte HMAC(request id)  request-id index: StoredRequest
+//	'a' + uint64 sequence number    audit record: StoredAuditRecord
 //
 // Reserved for records to come, not yet written: 'l' latent, 'h' reverse-
-// search hit, 'a' audit.
+// search hit.
+//
+// The audit trail (audit.go) is one record per RPC, numbered from 1 with no
+// gaps and written one at a time, each synced. Records form a hash chain:
+// each holds the SHA-256 of the previous record's stored encoding (the
+// deterministic protobuf encoding, before sealing; 32 zero bytes in record
+// 1). VerifyAudit walks the chain: without the data key, an edited value
+// fails authentication and a value moved or swapped to another key fails
+// too (the key is the additional data); a deleted record leaves a gap in the
+// numbers; with the data key, an edited, moved or reordered record breaks
+// the hash links. Deleting records from the end leaves no trace in the chain
+// itself; a running store notices it for the records it appended. Audit
+// records hold ids, never image or template bytes.
 //
 // The external ids clients choose (subject ids, request ids) may be personal
 // data, so they never appear in a key: the indexes key on HMAC-SHA256 under an

@@ -13,7 +13,7 @@ const (
 	kindSubject byte = 's'
 	kindName    byte = 'n'
 	kindRequest byte = 'r'
-	// Reserved, not yet written: 'l' latent, 'h' hit, 'a' audit.
+	// Reserved, not yet written: 'l' latent, 'h' hit. Audit records, 'a', are in audit.go.
 )
 
 // Metadata record names, after the 'm'.

@@ -79,6 +79,9 @@ type Store struct {
 	idMu      sync.Mutex
 	nextID    uint64 // next internal id to hand out
 	idCeiling uint64 // ids below this are reserved on disk
+
+	// audit is the head of the audit trail's hash chain (audit.go).
+	audit auditChain
 }
 
 // Open opens the store in dir, creating it if needed. The database lives in

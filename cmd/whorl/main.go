@@ -31,6 +31,7 @@ commands:
   list      the enrolled subjects, a page at a time
   delete    remove a subject
   backup    write a copy of the store to a new directory (server's machine)
+  audit     query the audit trail (auditor), or verify its hash chain
   certs     issue or revoke client certificates with the local CA
             (server's machine): whorl certs issue --role R --name N
   inspect   say what fingerprint files hold: images, minutiae templates
@@ -75,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runBackup(args[1:], stdout, stderr)
 	case "certs":
 		return runCerts(args[1:], stdout, stderr)
+	case "audit":
+		return runAudit(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

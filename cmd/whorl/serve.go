@@ -150,7 +150,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	}()
 
 	var gallery matcher.Gallery
-	cfg := server.Config{Gallery: &gallery, Store: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode}
+	cfg := server.Config{Gallery: &gallery, Store: st, Audit: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode}
 	if !insecureMode {
 		cfg.Revoked = pki.NewRevocations(tlsDir(data)).IsRevoked
 	}

@@ -1491,6 +1491,257 @@ func (x *BackupResponse) GetDirectory() string {
 	return ""
 }
 
+type QueryAuditRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// from_unix_nanos and to_unix_nanos bound the time (to exclusive); 0
+	// leaves that side open.
+	FromUnixNanos int64 `protobuf:"varint,1,opt,name=from_unix_nanos,json=fromUnixNanos,proto3" json:"from_unix_nanos,omitempty"`
+	ToUnixNanos   int64 `protobuf:"varint,2,opt,name=to_unix_nanos,json=toUnixNanos,proto3" json:"to_unix_nanos,omitempty"`
+	// station, subject_id and method, when set, must match exactly.
+	Station   string `protobuf:"bytes,3,opt,name=station,proto3" json:"station,omitempty"`
+	SubjectId string `protobuf:"bytes,4,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	Method    string `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
+	// page_size is at most 1000; 0 means 100.
+	PageSize      uint32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryAuditRequest) Reset() {
+	*x = QueryAuditRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryAuditRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryAuditRequest) ProtoMessage() {}
+
+func (x *QueryAuditRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryAuditRequest.ProtoReflect.Descriptor instead.
+func (*QueryAuditRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *QueryAuditRequest) GetFromUnixNanos() int64 {
+	if x != nil {
+		return x.FromUnixNanos
+	}
+	return 0
+}
+
+func (x *QueryAuditRequest) GetToUnixNanos() int64 {
+	if x != nil {
+		return x.ToUnixNanos
+	}
+	return 0
+}
+
+func (x *QueryAuditRequest) GetStation() string {
+	if x != nil {
+		return x.Station
+	}
+	return ""
+}
+
+func (x *QueryAuditRequest) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *QueryAuditRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *QueryAuditRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *QueryAuditRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type QueryAuditResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Records       []*AuditRecord         `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryAuditResponse) Reset() {
+	*x = QueryAuditResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryAuditResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryAuditResponse) ProtoMessage() {}
+
+func (x *QueryAuditResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryAuditResponse.ProtoReflect.Descriptor instead.
+func (*QueryAuditResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *QueryAuditResponse) GetRecords() []*AuditRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *QueryAuditResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// AuditRecord is one RPC as the audit trail keeps it: never image or
+// template bytes.
+type AuditRecord struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Seq           uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	TimeUnixNanos int64                  `protobuf:"varint,2,opt,name=time_unix_nanos,json=timeUnixNanos,proto3" json:"time_unix_nanos,omitempty"`
+	Station       string                 `protobuf:"bytes,3,opt,name=station,proto3" json:"station,omitempty"`
+	Role          string                 `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	Method        string                 `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
+	SubjectIds    []string               `protobuf:"bytes,6,rep,name=subject_ids,json=subjectIds,proto3" json:"subject_ids,omitempty"`
+	CandidateIds  []string               `protobuf:"bytes,7,rep,name=candidate_ids,json=candidateIds,proto3" json:"candidate_ids,omitempty"`
+	// code is the gRPC status code the call ended with.
+	Code          uint32 `protobuf:"varint,8,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditRecord) Reset() {
+	*x = AuditRecord{}
+	mi := &file_whorl_v1_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditRecord) ProtoMessage() {}
+
+func (x *AuditRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
+func (*AuditRecord) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *AuditRecord) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *AuditRecord) GetTimeUnixNanos() int64 {
+	if x != nil {
+		return x.TimeUnixNanos
+	}
+	return 0
+}
+
+func (x *AuditRecord) GetStation() string {
+	if x != nil {
+		return x.Station
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetSubjectIds() []string {
+	if x != nil {
+		return x.SubjectIds
+	}
+	return nil
+}
+
+func (x *AuditRecord) GetCandidateIds() []string {
+	if x != nil {
+		return x.CandidateIds
+	}
+	return nil
+}
+
+func (x *AuditRecord) GetCode() uint32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
 var File_whorl_v1_service_proto protoreflect.FileDescriptor
 
 const file_whorl_v1_service_proto_rawDesc = "" +
@@ -1596,7 +1847,30 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\rBackupRequest\x12\x1c\n" +
 	"\tdirectory\x18\x01 \x01(\tR\tdirectory\".\n" +
 	"\x0eBackupResponse\x12\x1c\n" +
-	"\tdirectory\x18\x01 \x01(\tR\tdirectory2S\n" +
+	"\tdirectory\x18\x01 \x01(\tR\tdirectory\"\xec\x01\n" +
+	"\x11QueryAuditRequest\x12&\n" +
+	"\x0ffrom_unix_nanos\x18\x01 \x01(\x03R\rfromUnixNanos\x12\"\n" +
+	"\rto_unix_nanos\x18\x02 \x01(\x03R\vtoUnixNanos\x12\x18\n" +
+	"\astation\x18\x03 \x01(\tR\astation\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x04 \x01(\tR\tsubjectId\x12\x16\n" +
+	"\x06method\x18\x05 \x01(\tR\x06method\x12\x1b\n" +
+	"\tpage_size\x18\x06 \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\"m\n" +
+	"\x12QueryAuditResponse\x12/\n" +
+	"\arecords\x18\x01 \x03(\v2\x15.whorl.v1.AuditRecordR\arecords\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe7\x01\n" +
+	"\vAuditRecord\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12&\n" +
+	"\x0ftime_unix_nanos\x18\x02 \x01(\x03R\rtimeUnixNanos\x12\x18\n" +
+	"\astation\x18\x03 \x01(\tR\astation\x12\x12\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\x12\x16\n" +
+	"\x06method\x18\x05 \x01(\tR\x06method\x12\x1f\n" +
+	"\vsubject_ids\x18\x06 \x03(\tR\n" +
+	"subjectIds\x12#\n" +
+	"\rcandidate_ids\x18\a \x03(\tR\fcandidateIds\x12\x12\n" +
+	"\x04code\x18\b \x01(\rR\x04code2S\n" +
 	"\x11ExtractionService\x12>\n" +
 	"\aExtract\x12\x18.whorl.v1.ExtractRequest\x1a\x19.whorl.v1.ExtractResponse2\xb7\x02\n" +
 	"\x0eGalleryService\x12;\n" +
@@ -1610,7 +1884,10 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\x06Verify\x12\x17.whorl.v1.VerifyRequest\x1a\x18.whorl.v1.VerifyResponse\x12>\n" +
 	"\aCompare\x12\x18.whorl.v1.CompareRequest\x1a\x19.whorl.v1.CompareResponse2K\n" +
 	"\fAdminService\x12;\n" +
-	"\x06Backup\x12\x17.whorl.v1.BackupRequest\x1a\x18.whorl.v1.BackupResponseB\x90\x01\n" +
+	"\x06Backup\x12\x17.whorl.v1.BackupRequest\x1a\x18.whorl.v1.BackupResponse2W\n" +
+	"\fAuditService\x12G\n" +
+	"\n" +
+	"QueryAudit\x12\x1b.whorl.v1.QueryAuditRequest\x1a\x1c.whorl.v1.QueryAuditResponseB\x90\x01\n" +
 	"\fcom.whorl.v1B\fServiceProtoP\x01Z1github.com/whorlafis/whorl/proto/whorl/v1;whorlv1\xa2\x02\x03WXX\xaa\x02\bWhorl.V1\xca\x02\bWhorl\\V1\xe2\x02\x14Whorl\\V1\\GPBMetadata\xea\x02\tWhorl::V1b\x06proto3"
 
 var (
@@ -1625,7 +1902,7 @@ func file_whorl_v1_service_proto_rawDescGZIP() []byte {
 	return file_whorl_v1_service_proto_rawDescData
 }
 
-var file_whorl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_whorl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_whorl_v1_service_proto_goTypes = []any{
 	(*Image)(nil),                 // 0: whorl.v1.Image
 	(*Finger)(nil),                // 1: whorl.v1.Finger
@@ -1652,60 +1929,66 @@ var file_whorl_v1_service_proto_goTypes = []any{
 	(*CompareResponse)(nil),       // 22: whorl.v1.CompareResponse
 	(*BackupRequest)(nil),         // 23: whorl.v1.BackupRequest
 	(*BackupResponse)(nil),        // 24: whorl.v1.BackupResponse
-	(FingerPosition)(0),           // 25: whorl.v1.FingerPosition
-	(ImpressionType)(0),           // 26: whorl.v1.ImpressionType
-	(*Template)(nil),              // 27: whorl.v1.Template
+	(*QueryAuditRequest)(nil),     // 25: whorl.v1.QueryAuditRequest
+	(*QueryAuditResponse)(nil),    // 26: whorl.v1.QueryAuditResponse
+	(*AuditRecord)(nil),           // 27: whorl.v1.AuditRecord
+	(FingerPosition)(0),           // 28: whorl.v1.FingerPosition
+	(ImpressionType)(0),           // 29: whorl.v1.ImpressionType
+	(*Template)(nil),              // 30: whorl.v1.Template
 }
 var file_whorl_v1_service_proto_depIdxs = []int32{
-	25, // 0: whorl.v1.Finger.position:type_name -> whorl.v1.FingerPosition
-	26, // 1: whorl.v1.Finger.impression_type:type_name -> whorl.v1.ImpressionType
+	28, // 0: whorl.v1.Finger.position:type_name -> whorl.v1.FingerPosition
+	29, // 1: whorl.v1.Finger.impression_type:type_name -> whorl.v1.ImpressionType
 	0,  // 2: whorl.v1.Finger.image:type_name -> whorl.v1.Image
-	27, // 3: whorl.v1.Finger.template:type_name -> whorl.v1.Template
+	30, // 3: whorl.v1.Finger.template:type_name -> whorl.v1.Template
 	0,  // 4: whorl.v1.ExtractRequest.image:type_name -> whorl.v1.Image
-	25, // 5: whorl.v1.ExtractRequest.position:type_name -> whorl.v1.FingerPosition
-	26, // 6: whorl.v1.ExtractRequest.impression_type:type_name -> whorl.v1.ImpressionType
-	27, // 7: whorl.v1.ExtractResponse.template:type_name -> whorl.v1.Template
+	28, // 5: whorl.v1.ExtractRequest.position:type_name -> whorl.v1.FingerPosition
+	29, // 6: whorl.v1.ExtractRequest.impression_type:type_name -> whorl.v1.ImpressionType
+	30, // 7: whorl.v1.ExtractResponse.template:type_name -> whorl.v1.Template
 	1,  // 8: whorl.v1.EnrollRequest.fingers:type_name -> whorl.v1.Finger
-	25, // 9: whorl.v1.EnrollResponse.fingers:type_name -> whorl.v1.FingerPosition
+	28, // 9: whorl.v1.EnrollResponse.fingers:type_name -> whorl.v1.FingerPosition
 	8,  // 10: whorl.v1.GetSubjectResponse.subject:type_name -> whorl.v1.Subject
-	27, // 11: whorl.v1.Subject.fingers:type_name -> whorl.v1.Template
+	30, // 11: whorl.v1.Subject.fingers:type_name -> whorl.v1.Template
 	11, // 12: whorl.v1.ListSubjectsResponse.subjects:type_name -> whorl.v1.SubjectSummary
-	25, // 13: whorl.v1.SubjectSummary.fingers:type_name -> whorl.v1.FingerPosition
+	28, // 13: whorl.v1.SubjectSummary.fingers:type_name -> whorl.v1.FingerPosition
 	1,  // 14: whorl.v1.IdentifyRequest.fingers:type_name -> whorl.v1.Finger
 	16, // 15: whorl.v1.IdentifyResponse.candidates:type_name -> whorl.v1.SubjectCandidate
 	17, // 16: whorl.v1.SubjectCandidate.fingers:type_name -> whorl.v1.FingerMatch
-	25, // 17: whorl.v1.FingerMatch.position:type_name -> whorl.v1.FingerPosition
+	28, // 17: whorl.v1.FingerMatch.position:type_name -> whorl.v1.FingerPosition
 	18, // 18: whorl.v1.FingerMatch.pairs:type_name -> whorl.v1.MinutiaPair
 	1,  // 19: whorl.v1.VerifyRequest.finger:type_name -> whorl.v1.Finger
-	25, // 20: whorl.v1.VerifyResponse.position:type_name -> whorl.v1.FingerPosition
+	28, // 20: whorl.v1.VerifyResponse.position:type_name -> whorl.v1.FingerPosition
 	1,  // 21: whorl.v1.CompareRequest.probe:type_name -> whorl.v1.Finger
 	1,  // 22: whorl.v1.CompareRequest.candidate:type_name -> whorl.v1.Finger
 	18, // 23: whorl.v1.CompareResponse.pairs:type_name -> whorl.v1.MinutiaPair
-	27, // 24: whorl.v1.CompareResponse.probe_template:type_name -> whorl.v1.Template
-	27, // 25: whorl.v1.CompareResponse.candidate_template:type_name -> whorl.v1.Template
-	2,  // 26: whorl.v1.ExtractionService.Extract:input_type -> whorl.v1.ExtractRequest
-	4,  // 27: whorl.v1.GalleryService.Enroll:input_type -> whorl.v1.EnrollRequest
-	6,  // 28: whorl.v1.GalleryService.GetSubject:input_type -> whorl.v1.GetSubjectRequest
-	9,  // 29: whorl.v1.GalleryService.ListSubjects:input_type -> whorl.v1.ListSubjectsRequest
-	12, // 30: whorl.v1.GalleryService.DeleteSubject:input_type -> whorl.v1.DeleteSubjectRequest
-	14, // 31: whorl.v1.SearchService.Identify:input_type -> whorl.v1.IdentifyRequest
-	19, // 32: whorl.v1.SearchService.Verify:input_type -> whorl.v1.VerifyRequest
-	21, // 33: whorl.v1.SearchService.Compare:input_type -> whorl.v1.CompareRequest
-	23, // 34: whorl.v1.AdminService.Backup:input_type -> whorl.v1.BackupRequest
-	3,  // 35: whorl.v1.ExtractionService.Extract:output_type -> whorl.v1.ExtractResponse
-	5,  // 36: whorl.v1.GalleryService.Enroll:output_type -> whorl.v1.EnrollResponse
-	7,  // 37: whorl.v1.GalleryService.GetSubject:output_type -> whorl.v1.GetSubjectResponse
-	10, // 38: whorl.v1.GalleryService.ListSubjects:output_type -> whorl.v1.ListSubjectsResponse
-	13, // 39: whorl.v1.GalleryService.DeleteSubject:output_type -> whorl.v1.DeleteSubjectResponse
-	15, // 40: whorl.v1.SearchService.Identify:output_type -> whorl.v1.IdentifyResponse
-	20, // 41: whorl.v1.SearchService.Verify:output_type -> whorl.v1.VerifyResponse
-	22, // 42: whorl.v1.SearchService.Compare:output_type -> whorl.v1.CompareResponse
-	24, // 43: whorl.v1.AdminService.Backup:output_type -> whorl.v1.BackupResponse
-	35, // [35:44] is the sub-list for method output_type
-	26, // [26:35] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	30, // 24: whorl.v1.CompareResponse.probe_template:type_name -> whorl.v1.Template
+	30, // 25: whorl.v1.CompareResponse.candidate_template:type_name -> whorl.v1.Template
+	27, // 26: whorl.v1.QueryAuditResponse.records:type_name -> whorl.v1.AuditRecord
+	2,  // 27: whorl.v1.ExtractionService.Extract:input_type -> whorl.v1.ExtractRequest
+	4,  // 28: whorl.v1.GalleryService.Enroll:input_type -> whorl.v1.EnrollRequest
+	6,  // 29: whorl.v1.GalleryService.GetSubject:input_type -> whorl.v1.GetSubjectRequest
+	9,  // 30: whorl.v1.GalleryService.ListSubjects:input_type -> whorl.v1.ListSubjectsRequest
+	12, // 31: whorl.v1.GalleryService.DeleteSubject:input_type -> whorl.v1.DeleteSubjectRequest
+	14, // 32: whorl.v1.SearchService.Identify:input_type -> whorl.v1.IdentifyRequest
+	19, // 33: whorl.v1.SearchService.Verify:input_type -> whorl.v1.VerifyRequest
+	21, // 34: whorl.v1.SearchService.Compare:input_type -> whorl.v1.CompareRequest
+	23, // 35: whorl.v1.AdminService.Backup:input_type -> whorl.v1.BackupRequest
+	25, // 36: whorl.v1.AuditService.QueryAudit:input_type -> whorl.v1.QueryAuditRequest
+	3,  // 37: whorl.v1.ExtractionService.Extract:output_type -> whorl.v1.ExtractResponse
+	5,  // 38: whorl.v1.GalleryService.Enroll:output_type -> whorl.v1.EnrollResponse
+	7,  // 39: whorl.v1.GalleryService.GetSubject:output_type -> whorl.v1.GetSubjectResponse
+	10, // 40: whorl.v1.GalleryService.ListSubjects:output_type -> whorl.v1.ListSubjectsResponse
+	13, // 41: whorl.v1.GalleryService.DeleteSubject:output_type -> whorl.v1.DeleteSubjectResponse
+	15, // 42: whorl.v1.SearchService.Identify:output_type -> whorl.v1.IdentifyResponse
+	20, // 43: whorl.v1.SearchService.Verify:output_type -> whorl.v1.VerifyResponse
+	22, // 44: whorl.v1.SearchService.Compare:output_type -> whorl.v1.CompareResponse
+	24, // 45: whorl.v1.AdminService.Backup:output_type -> whorl.v1.BackupResponse
+	26, // 46: whorl.v1.AuditService.QueryAudit:output_type -> whorl.v1.QueryAuditResponse
+	37, // [37:47] is the sub-list for method output_type
+	27, // [27:37] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_whorl_v1_service_proto_init() }
@@ -1724,9 +2007,9 @@ func file_whorl_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_whorl_v1_service_proto_rawDesc), len(file_whorl_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   28,
 			NumExtensions: 0,
-			NumServices:   4,
+			NumServices:   5,
 		},
 		GoTypes:           file_whorl_v1_service_proto_goTypes,
 		DependencyIndexes: file_whorl_v1_service_proto_depIdxs,

@@ -235,6 +235,130 @@ func (x *StoredRequest) GetDigest() []byte {
 	return nil
 }
 
+// StoredAuditRecord is the value of an audit record, key 'a' + sequence
+// number (uint64, big-endian): one RPC the server answered. Records form a
+// hash chain: prev_hash is the SHA-256 of the previous record's value as
+// stored (this message's deterministic encoding, before sealing), so a
+// deleted, reordered or altered record breaks the chain. It holds ids only,
+// never image or template bytes.
+type StoredAuditRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The sequence number, equal to the one in the record's key; from 1.
+	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// When the RPC was answered.
+	TimeUnixNanos int64 `protobuf:"varint,2,opt,name=time_unix_nanos,json=timeUnixNanos,proto3" json:"time_unix_nanos,omitempty"`
+	// The client certificate's common name, empty if there was none.
+	Station string `protobuf:"bytes,3,opt,name=station,proto3" json:"station,omitempty"`
+	// The role the certificate carries, empty if none was established.
+	Role string `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	// The full gRPC method name, as the client sent it.
+	Method string `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
+	// The external subject ids the RPC touched.
+	SubjectIds []string `protobuf:"bytes,6,rep,name=subject_ids,json=subjectIds,proto3" json:"subject_ids,omitempty"`
+	// The external subject ids the RPC returned as candidates.
+	CandidateIds []string `protobuf:"bytes,7,rep,name=candidate_ids,json=candidateIds,proto3" json:"candidate_ids,omitempty"`
+	// The gRPC status code of the response.
+	Code uint32 `protobuf:"varint,8,opt,name=code,proto3" json:"code,omitempty"`
+	// SHA-256 of the previous record's stored encoding; 32 zero bytes in the
+	// first record.
+	PrevHash      []byte `protobuf:"bytes,9,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoredAuditRecord) Reset() {
+	*x = StoredAuditRecord{}
+	mi := &file_whorl_v1_store_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoredAuditRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoredAuditRecord) ProtoMessage() {}
+
+func (x *StoredAuditRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_store_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoredAuditRecord.ProtoReflect.Descriptor instead.
+func (*StoredAuditRecord) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_store_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *StoredAuditRecord) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *StoredAuditRecord) GetTimeUnixNanos() int64 {
+	if x != nil {
+		return x.TimeUnixNanos
+	}
+	return 0
+}
+
+func (x *StoredAuditRecord) GetStation() string {
+	if x != nil {
+		return x.Station
+	}
+	return ""
+}
+
+func (x *StoredAuditRecord) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *StoredAuditRecord) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *StoredAuditRecord) GetSubjectIds() []string {
+	if x != nil {
+		return x.SubjectIds
+	}
+	return nil
+}
+
+func (x *StoredAuditRecord) GetCandidateIds() []string {
+	if x != nil {
+		return x.CandidateIds
+	}
+	return nil
+}
+
+func (x *StoredAuditRecord) GetCode() uint32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *StoredAuditRecord) GetPrevHash() []byte {
+	if x != nil {
+		return x.PrevHash
+	}
+	return nil
+}
+
 var File_whorl_v1_store_proto protoreflect.FileDescriptor
 
 const file_whorl_v1_store_proto_rawDesc = "" +
@@ -258,7 +382,18 @@ const file_whorl_v1_store_proto_rawDesc = "" +
 	"subject_id\x18\x02 \x01(\tR\tsubjectId\x12\x1a\n" +
 	"\breplaced\x18\x03 \x01(\bR\breplaced\x12&\n" +
 	"\x0ftime_unix_nanos\x18\x04 \x01(\x03R\rtimeUnixNanos\x12\x16\n" +
-	"\x06digest\x18\x05 \x01(\fR\x06digestB\x8e\x01\n" +
+	"\x06digest\x18\x05 \x01(\fR\x06digest\"\x8a\x02\n" +
+	"\x11StoredAuditRecord\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12&\n" +
+	"\x0ftime_unix_nanos\x18\x02 \x01(\x03R\rtimeUnixNanos\x12\x18\n" +
+	"\astation\x18\x03 \x01(\tR\astation\x12\x12\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\x12\x16\n" +
+	"\x06method\x18\x05 \x01(\tR\x06method\x12\x1f\n" +
+	"\vsubject_ids\x18\x06 \x03(\tR\n" +
+	"subjectIds\x12#\n" +
+	"\rcandidate_ids\x18\a \x03(\tR\fcandidateIds\x12\x12\n" +
+	"\x04code\x18\b \x01(\rR\x04code\x12\x1b\n" +
+	"\tprev_hash\x18\t \x01(\fR\bprevHashB\x8e\x01\n" +
 	"\fcom.whorl.v1B\n" +
 	"StoreProtoP\x01Z1github.com/whorlafis/whorl/proto/whorl/v1;whorlv1\xa2\x02\x03WXX\xaa\x02\bWhorl.V1\xca\x02\bWhorl\\V1\xe2\x02\x14Whorl\\V1\\GPBMetadata\xea\x02\tWhorl::V1b\x06proto3"
 
@@ -274,15 +409,16 @@ func file_whorl_v1_store_proto_rawDescGZIP() []byte {
 	return file_whorl_v1_store_proto_rawDescData
 }
 
-var file_whorl_v1_store_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_whorl_v1_store_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_whorl_v1_store_proto_goTypes = []any{
-	(*StoredSubject)(nil),    // 0: whorl.v1.StoredSubject
-	(*StoredSubjectRef)(nil), // 1: whorl.v1.StoredSubjectRef
-	(*StoredRequest)(nil),    // 2: whorl.v1.StoredRequest
-	(*Template)(nil),         // 3: whorl.v1.Template
+	(*StoredSubject)(nil),     // 0: whorl.v1.StoredSubject
+	(*StoredSubjectRef)(nil),  // 1: whorl.v1.StoredSubjectRef
+	(*StoredRequest)(nil),     // 2: whorl.v1.StoredRequest
+	(*StoredAuditRecord)(nil), // 3: whorl.v1.StoredAuditRecord
+	(*Template)(nil),          // 4: whorl.v1.Template
 }
 var file_whorl_v1_store_proto_depIdxs = []int32{
-	3, // 0: whorl.v1.StoredSubject.fingers:type_name -> whorl.v1.Template
+	4, // 0: whorl.v1.StoredSubject.fingers:type_name -> whorl.v1.Template
 	1, // [1:1] is the sub-list for method output_type
 	1, // [1:1] is the sub-list for method input_type
 	1, // [1:1] is the sub-list for extension type_name
@@ -302,7 +438,7 @@ func file_whorl_v1_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_whorl_v1_store_proto_rawDesc), len(file_whorl_v1_store_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

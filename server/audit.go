@@ -1,0 +1,155 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	whorlv1 "github.com/whorlafis/whorl/proto/whorl/v1"
+	"github.com/whorlafis/whorl/store"
+)
+
+// AuditLog keeps the audit trail; package store implements it.
+type AuditLog interface {
+	AppendAudit(ctx context.Context, r *store.AuditRecord) error
+	QueryAudit(ctx context.Context, f store.AuditFilter, pageToken string, pageSize int) ([]store.AuditRecord, string, error)
+}
+
+// Audit is the interceptor that writes one audit record per RPC before its
+// response is sent: time, the caller's station and role, the method, the
+// subject ids the request touched, the candidate ids the response returned
+// and the status code. Refused calls (no certificate, revoked, denied) are
+// recorded too. Health checks are not: they touch no data and load
+// balancers send them by the thousand. If the record cannot be written
+// the call fails: no access goes unrecorded.
+func (s *Server) Audit(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if s.audit == nil || strings.HasPrefix(info.FullMethod, "/grpc.health.") {
+		return handler(ctx, req)
+	}
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	rec := &store.AuditRecord{
+		Time:       start,
+		Method:     info.FullMethod,
+		Subjects:   subjectsOf(req),
+		Candidates: candidatesOf(resp),
+		Code:       uint32(status.Code(err)),
+	}
+	if id, aerr := s.authenticate(ctx); aerr == nil {
+		rec.Station, rec.Role = id.Station, string(id.Role)
+	} else {
+		rec.Station = presentedName(ctx)
+	}
+	// The record is written even when the client has gone: a detached
+	// context, bounded.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if werr := s.audit.AppendAudit(actx, rec); werr != nil {
+		s.log.Error("audit record not written: failing the call", "method", info.FullMethod, "err", werr)
+		return nil, status.Error(codes.Internal, "the audit trail could not record this call")
+	}
+	return resp, err
+}
+
+// presentedName is the common name of whatever certificate the caller
+// presented, verified or not, else its address: who failed to
+// authenticate.
+func presentedName(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return ""
+	}
+	if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.PeerCertificates) > 0 {
+		return ti.State.PeerCertificates[0].Subject.CommonName
+	}
+	return p.Addr.String()
+}
+
+// subjectsOf lists the subject ids a request names.
+func subjectsOf(req any) []string {
+	var id string
+	switch r := req.(type) {
+	case *whorlv1.EnrollRequest:
+		id = r.GetSubjectId()
+	case *whorlv1.GetSubjectRequest:
+		id = r.GetSubjectId()
+	case *whorlv1.DeleteSubjectRequest:
+		id = r.GetSubjectId()
+	case *whorlv1.VerifyRequest:
+		id = r.GetSubjectId()
+	case *whorlv1.QueryAuditRequest:
+		id = r.GetSubjectId()
+	}
+	if id == "" {
+		return nil
+	}
+	return []string{id}
+}
+
+// candidatesOf lists the subject ids a response returns.
+func candidatesOf(resp any) []string {
+	var ids []string
+	switch r := resp.(type) {
+	case *whorlv1.IdentifyResponse:
+		for _, c := range r.GetCandidates() {
+			ids = append(ids, c.GetSubjectId())
+		}
+	case *whorlv1.ListSubjectsResponse:
+		for _, s := range r.GetSubjects() {
+			ids = append(ids, s.GetSubjectId())
+		}
+	}
+	return ids
+}
+
+// QueryAudit implements AuditService.QueryAudit.
+func (s *Server) QueryAudit(ctx context.Context, req *whorlv1.QueryAuditRequest) (*whorlv1.QueryAuditResponse, error) {
+	var v violations
+	if req.GetPageSize() > maxPageSize {
+		v.add("page_size", "%d, at most %d", req.GetPageSize(), maxPageSize)
+	}
+	if len(req.GetPageToken()) > maxPageTokenBytes {
+		v.add("page_token", "not a page token of this server")
+	}
+	if req.GetFromUnixNanos() < 0 || req.GetToUnixNanos() < 0 {
+		v.add("from_unix_nanos", "times are nanoseconds since 1970, not negative")
+	}
+	checkID(&v, "station", req.GetStation(), maxSubjectIDBytes, false)
+	checkID(&v, "subject_id", req.GetSubjectId(), maxSubjectIDBytes, false)
+	checkID(&v, "method", req.GetMethod(), maxSubjectIDBytes, false)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if s.audit == nil {
+		return nil, status.Error(codes.FailedPrecondition, "this server keeps no audit trail")
+	}
+	f := store.AuditFilter{Station: req.GetStation(), Subject: req.GetSubjectId(), Method: req.GetMethod()}
+	if n := req.GetFromUnixNanos(); n > 0 {
+		f.From = time.Unix(0, n)
+	}
+	if n := req.GetToUnixNanos(); n > 0 {
+		f.To = time.Unix(0, n)
+	}
+	size := int(req.GetPageSize())
+	if size == 0 {
+		size = defaultPageSize
+	}
+	recs, next, err := s.audit.QueryAudit(ctx, f, req.GetPageToken(), size)
+	if err != nil {
+		return nil, storeStatus(err)
+	}
+	resp := &whorlv1.QueryAuditResponse{NextPageToken: next}
+	for _, r := range recs {
+		resp.Records = append(resp.Records, &whorlv1.AuditRecord{
+			Seq: r.Seq, TimeUnixNanos: r.Time.UnixNano(), Station: r.Station, Role: r.Role, Method: r.Method,
+			SubjectIds: r.Subjects, CandidateIds: r.Candidates, Code: r.Code,
+		})
+	}
+	return resp, nil
+}

@@ -7,8 +7,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	whorlv1 "github.com/whorlafis/whorl/proto/whorl/v1"
@@ -44,7 +42,7 @@ func (s *Server) Audit(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	if id, aerr := s.authenticate(ctx); aerr == nil {
 		rec.Station, rec.Role = id.Station, string(id.Role)
 	} else {
-		rec.Station = presentedName(ctx)
+		rec.Station = caller(ctx) // whoever failed: the name presented, or the address
 	}
 	// The record is written even when the client has gone: a detached
 	// context, bounded.
@@ -55,20 +53,6 @@ func (s *Server) Audit(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		return nil, status.Error(codes.Internal, "the audit trail could not record this call")
 	}
 	return resp, err
-}
-
-// presentedName is the common name of whatever certificate the caller
-// presented, verified or not, else its address: who failed to
-// authenticate.
-func presentedName(ctx context.Context) string {
-	p, ok := peer.FromContext(ctx)
-	if !ok {
-		return ""
-	}
-	if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.PeerCertificates) > 0 {
-		return ti.State.PeerCertificates[0].Subject.CommonName
-	}
-	return p.Addr.String()
 }
 
 // subjectsOf lists the subject ids a request names.

@@ -26,8 +26,9 @@ func (s *Server) LogRequests(ctx context.Context, req any, info *grpc.UnaryServe
 	return resp, err
 }
 
-// caller names the client: its certificate's common name, or its address
-// when it has none.
+// caller names the client: the common name of the certificate it
+// presented (verified or not: it also names who failed to authenticate),
+// or its address when it presented none.
 func caller(ctx context.Context) string {
 	p, ok := peer.FromContext(ctx)
 	if !ok {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -109,29 +107,18 @@ type report struct {
 }
 
 func runAccuracy(args []string) error {
-	fs := flag.NewFlagSet("accuracy", flag.ContinueOnError)
+	suite := newSetSuite("accuracy", "usage: go run ./benchmarks accuracy [flags] DIR...\n\nEach DIR is an FVC set folder (<finger>_<impression>.tif, fingers 101–110, impressions 1–8).")
+	fs := suite.fs
 	protocol := fs.String("protocol", "full", "impostor pairs: full (every impression of every other finger, 2,880 per set) or fvc (impression 1 against impression 1, 45 per set)")
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
 	scoresDir := fs.String("scores", "", "write one file per set to this directory with a line `probe gallery score` per comparison")
 	plotDir := fs.String("plot", "", "write a DET curve (PNG) per set to this directory")
-	source := fs.String("templates", defaultTemplates, "template source: "+sourceNames())
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: go run ./benchmarks accuracy [flags] DIR...\n\nEach DIR is an FVC set folder (<finger>_<impression>.tif, fingers 101–110, impressions 1–8).")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	src, err := suite.parse(args)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errors.New("no set folder given")
 	}
 	if *protocol != "full" && *protocol != "fvc" {
 		return fmt.Errorf("unknown protocol %q: full or fvc", *protocol)
-	}
-	src := templateSources[*source]
-	if src == nil {
-		return fmt.Errorf("unknown template source %q: %s", *source, sourceNames())
 	}
 	for _, d := range []string{*scoresDir, *plotDir} {
 		if d != "" {
@@ -152,7 +139,7 @@ func runAccuracy(args []string) error {
 		if *plotDir != "" {
 			name := filepath.Base(filepath.Clean(dir))
 			gen, imp := splitScores(comps)
-			title := fmt.Sprintf("%s: DET, protocol %s, templates %s", name, *protocol, *source)
+			title := fmt.Sprintf("%s: DET, protocol %s, templates %s", name, *protocol, *suite.source)
 			if err := writeDET(filepath.Join(*plotDir, name+".png"), title, gen, imp); err != nil {
 				return err
 			}
@@ -166,7 +153,7 @@ func runAccuracy(args []string) error {
 	for _, s := range rep.Sets {
 		rep.MeanEER += s.EER / float64(len(rep.Sets))
 	}
-	printReport(os.Stdout, *protocol, *source, rep)
+	printReport(os.Stdout, *protocol, *suite.source, rep)
 	if *jsonOut != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
@@ -203,28 +190,17 @@ func loadSet(dir string, src TemplateSource) ([]sample, error) {
 		}
 	}
 	progress := newProgress(filepath.Base(dir)+" templates", len(samples))
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for {
-				k := int(next.Add(1)) - 1
-				if k >= len(samples) {
-					return
-				}
-				s := &samples[k]
-				t, err := src(s.path)
-				if err != nil || len(t.Minutiae) < 2 {
-					s.failed = true
-					t = minutiae.Template{}
-				}
-				s.template = t
-				s.prepared = matcher.Prepare(t)
-				progress.add(1)
-			}
-		})
-	}
-	wg.Wait()
+	parallelFor(len(samples), func(k int) {
+		s := &samples[k]
+		t, err := src(s.path)
+		if err != nil || len(t.Minutiae) < 2 {
+			s.failed = true
+			t = minutiae.Template{}
+		}
+		s.template = t
+		s.prepared = matcher.Prepare(t)
+		progress.add(1)
+	})
 	progress.done()
 	return samples, nil
 }

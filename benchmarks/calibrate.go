@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
-	"flag"
 	"fmt"
 	"go/format"
 	"os"
@@ -28,23 +26,12 @@ import (
 // estimate with a wide confidence interval (zero false matches in N
 // comparisons only bounds the FMR below 3/N at 95%).
 func runCalibrate(args []string) error {
-	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
+	suite := newSetSuite("calibrate", "usage: go run ./benchmarks calibrate [flags] DIR...\n\nEach DIR is an FVC set folder; impostor scores of all of them are pooled.")
+	fs := suite.fs
 	out := fs.String("out", filepath.Join("matcher", "calibration_table.go"), "the Go file to write")
-	source := fs.String("templates", defaultTemplates, "template source: "+sourceNames())
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: go run ./benchmarks calibrate [flags] DIR...\n\nEach DIR is an FVC set folder; impostor scores of all of them are pooled.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	src, err := suite.parse(args)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errors.New("no set folder given")
-	}
-	src := templateSources[*source]
-	if src == nil {
-		return fmt.Errorf("unknown template source %q: %s", *source, sourceNames())
 	}
 	var impostor []float64
 	var names []string
@@ -60,7 +47,7 @@ func runCalibrate(args []string) error {
 		names = append(names, filepath.Base(filepath.Clean(dir)))
 	}
 	table := calibrationTable(impostor)
-	src2, err := calibrationSource(table, len(impostor), *source, names)
+	src2, err := calibrationSource(table, len(impostor), *suite.source, names)
 	if err != nil {
 		return err
 	}
@@ -68,7 +55,7 @@ func runCalibrate(args []string) error {
 		return err
 	}
 	slices.Sort(impostor)
-	fmt.Printf("wrote %s: %d points from %d impostor comparisons (%s, templates %s)\n", *out, len(table), len(impostor), strings.Join(names, " "), *source)
+	fmt.Printf("wrote %s: %d points from %d impostor comparisons (%s, templates %s)\n", *out, len(table), len(impostor), strings.Join(names, " "), *suite.source)
 	fmt.Printf("highest impostor scores: %v\n", lastN(impostor, 5))
 	fmt.Printf("FMR resolution 1/N = %.2g\n", 1/float64(len(impostor)))
 	return nil

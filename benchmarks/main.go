@@ -9,6 +9,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 )
@@ -29,4 +31,40 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchmarks:", err)
 		os.Exit(1)
 	}
+}
+
+// setSuite is what every suite over FVC set folders shares: the
+// --templates flag, the usage line, and the folders as arguments.
+type setSuite struct {
+	fs     *flag.FlagSet
+	source *string
+}
+
+// newSetSuite makes a suite's flag set with --templates; usage is the text
+// printed above the flags.
+func newSetSuite(name, usage string) setSuite {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	s := setSuite{fs: fs, source: fs.String("templates", defaultTemplates, "template source: "+sourceNames())}
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return s
+}
+
+// parse parses the arguments and returns the template source; at least one
+// set folder is required.
+func (s setSuite) parse(args []string) (TemplateSource, error) {
+	if err := s.fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if s.fs.NArg() == 0 {
+		s.fs.Usage()
+		return nil, errors.New("no set folder given")
+	}
+	src := templateSources[*s.source]
+	if src == nil {
+		return nil, fmt.Errorf("unknown template source %q: %s", *s.source, sourceNames())
+	}
+	return src, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -68,7 +67,8 @@ type fusionResult struct {
 }
 
 func runSearch(args []string) error {
-	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	suite := newSetSuite("search", "usage: go run ./benchmarks search [flags] DIR...\n\nEach DIR is an FVC set folder (<finger>_<impression>.tif, fingers 101–110, impressions 1–8).\nImpression 1 of every finger is enrolled; impressions 2–8 are the mated probes.")
+	fs := suite.fs
 	size := fs.Int("gallery", 100_000, "fingers in the gallery: the first impression of every finger of the sets, plus synthetic distractors up to this number")
 	exhaustive := fs.Bool("exhaustive", false, "also search by comparing every entry with the precise matcher (slow), to measure what the first stage loses")
 	fusion := fs.Bool("fusion", false, "also identify chimeric ten-finger subjects made of the sets' fingers, with 1, 2 and 10 probe fingers")
@@ -77,22 +77,10 @@ func runSearch(args []string) error {
 	realism := fs.Int("realism", 5000, "synthetic distractors scored against every probe to compare their score distribution with real impostors' (0: skip)")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic distractors")
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
-	source := fs.String("templates", defaultTemplates, "template source: "+sourceNames())
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the indexed searches to this file")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: go run ./benchmarks search [flags] DIR...\n\nEach DIR is an FVC set folder (<finger>_<impression>.tif, fingers 101–110, impressions 1–8).\nImpression 1 of every finger is enrolled; impressions 2–8 are the mated probes.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	src, err := suite.parse(args)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errors.New("no set folder given")
-	}
-	src := templateSources[*source]
-	if src == nil {
-		return fmt.Errorf("unknown template source %q: %s", *source, sourceNames())
 	}
 	var prints []sample
 	fingerID := map[string]int{} // set/finger → global finger number

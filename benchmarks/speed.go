@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,22 +25,16 @@ type speedResult struct {
 // templates: every template of each set as probe against every other
 // template of its set, probe by probe, as a search scans a gallery.
 func runSpeed(args []string) error {
-	fs := flag.NewFlagSet("speed", flag.ContinueOnError)
+	suite := newSetSuite("speed", "usage: go run ./benchmarks speed [flags] DIR...\n\nEach DIR is an FVC set folder.")
+	fs := suite.fs
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
-	source := fs.String("templates", defaultTemplates, "template source: "+sourceNames())
 	rounds := fs.Int("rounds", 9, "passes over all pairs; the median pass's rate is reported, so a burst of load on a shared machine does not decide the figure")
-	if err := fs.Parse(args); err != nil {
+	src, err := suite.parse(args)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		return errors.New("no set folder given")
 	}
 	if *rounds < 1 {
 		return fmt.Errorf("--rounds %d: need at least 1", *rounds)
-	}
-	src := templateSources[*source]
-	if src == nil {
-		return fmt.Errorf("unknown template source %q: %s", *source, sourceNames())
 	}
 	var sourceTimes, prepareTimes []time.Duration
 	var sets [][]*matcher.Prepared
@@ -105,8 +97,8 @@ func runSpeed(args []string) error {
 		ComparePerSec:   rates[len(rates)/2],
 		Comparisons:     n,
 	}
-	fmt.Printf("templates %s: %d templates, prepare median %.1f µs\n", *source, len(prepareTimes), res.PrepareUsMedian)
-	if *source != "iso" {
+	fmt.Printf("templates %s: %d templates, prepare median %.1f µs\n", *suite.source, len(prepareTimes), res.PrepareUsMedian)
+	if *suite.source != "iso" {
 		ms := float64(median(sourceTimes).Nanoseconds()) / 1e6
 		res.ExtractMsMedian = &ms
 		fmt.Printf("extraction median %.2f ms per image\n", ms)

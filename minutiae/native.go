@@ -142,7 +142,3 @@ func ImpressionFromProto(p whorlv1.ImpressionType) (imp Impression, ok bool) {
 	imp, ok = impressionFromProto[p]
 	return imp, ok
 }
-
-// ImpressionToProto maps the model's impression code to the API enum
-// (IMPRESSION_TYPE_UNSPECIFIED for a code the API does not name).
-func ImpressionToProto(imp Impression) whorlv1.ImpressionType { return impressionToProto[imp] }

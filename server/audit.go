@@ -31,7 +31,8 @@ func (s *Server) Audit(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		return handler(ctx, req)
 	}
 	start := time.Now()
-	resp, err := handler(ctx, req)
+	slot := &identitySlot{}
+	resp, err := handler(context.WithValue(ctx, identitySlotKey{}, slot), req)
 	rec := &store.AuditRecord{
 		Time:       start,
 		Method:     info.FullMethod,
@@ -39,8 +40,8 @@ func (s *Server) Audit(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		Candidates: candidatesOf(resp),
 		Code:       uint32(status.Code(err)),
 	}
-	if id, aerr := s.authenticate(ctx); aerr == nil {
-		rec.Station, rec.Role = id.Station, string(id.Role)
+	if slot.ok {
+		rec.Station, rec.Role = slot.id.Station, string(slot.id.Role)
 	} else {
 		rec.Station = caller(ctx) // whoever failed: the name presented, or the address
 	}

@@ -72,14 +72,15 @@ type Identity struct {
 	Serial  string // the certificate's serial number, hex
 }
 
-type identityKey struct{}
-
-// IdentityFrom returns the caller's identity set by the authorising
-// interceptors.
-func IdentityFrom(ctx context.Context) (Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(Identity)
-	return id, ok
+// identitySlot is where authorize leaves the caller's identity for the
+// audit interceptor, which runs around it and so cannot see the context
+// authorize derives.
+type identitySlot struct {
+	id Identity
+	ok bool
 }
+
+type identitySlotKey struct{}
 
 // authenticate finds the caller's identity in its verified client
 // certificate: none, an unknown role, or a revoked certificate is
@@ -117,24 +118,26 @@ func identityOf(cert *x509.Certificate) (Identity, error) {
 }
 
 // authorize authenticates the caller and decides the method by the table.
-func (s *Server) authorize(ctx context.Context, method string) (context.Context, error) {
+func (s *Server) authorize(ctx context.Context, method string) error {
 	id, err := s.authenticate(ctx)
 	if err != nil {
 		s.log.Warn("authentication failed", "method", method, "err", status.Convert(err).Message())
-		return ctx, err
+		return err
+	}
+	if slot, ok := ctx.Value(identitySlotKey{}).(*identitySlot); ok {
+		slot.id, slot.ok = id, true
 	}
 	if !Allowed(method, id.Role) {
 		s.log.Warn("permission denied", "method", method, "station", id.Station, "role", string(id.Role))
-		return ctx, status.Errorf(codes.PermissionDenied, "role %s may not call %s", id.Role, method)
+		return status.Errorf(codes.PermissionDenied, "role %s may not call %s", id.Role, method)
 	}
-	return context.WithValue(ctx, identityKey{}, id), nil
+	return nil
 }
 
 // Authorize is the unary interceptor that decides every RPC before it
 // runs.
 func (s *Server) Authorize(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	ctx, err := s.authorize(ctx, info.FullMethod)
-	if err != nil {
+	if err := s.authorize(ctx, info.FullMethod); err != nil {
 		return nil, err
 	}
 	return handler(ctx, req)
@@ -143,7 +146,7 @@ func (s *Server) Authorize(ctx context.Context, req any, info *grpc.UnaryServerI
 // AuthorizeStream is Authorize for streaming RPCs (health watch,
 // reflection).
 func (s *Server) AuthorizeStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if _, err := s.authorize(ss.Context(), info.FullMethod); err != nil {
+	if err := s.authorize(ss.Context(), info.FullMethod); err != nil {
 		return err
 	}
 	return handler(srv, ss)

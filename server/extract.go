@@ -39,8 +39,7 @@ func (s *Server) Extract(ctx context.Context, req *whorlv1.ExtractRequest) (*who
 	return &whorlv1.ExtractResponse{Template: p}, nil
 }
 
-// templates checks and converts a request's fingers, taking one extraction
-// token for the lot.
+// templates checks and converts a request's repeated fingers field.
 func (s *Server) templates(field string, fingers []*whorlv1.Finger) ([]minutiae.Template, error) {
 	var v violations
 	if len(fingers) == 0 {
@@ -49,8 +48,26 @@ func (s *Server) templates(field string, fingers []*whorlv1.Finger) ([]minutiae.
 	if len(fingers) > maxFingers {
 		v.add(field, "%d fingers, at most %d", len(fingers), maxFingers)
 	}
-	for i, f := range fingers[:min(len(fingers), maxFingers)] {
-		checkFinger(&v, indexed(field, i), f)
+	named := make([]namedFinger, min(len(fingers), maxFingers))
+	for i := range named {
+		named[i] = namedFinger{indexed(field, i), fingers[i]}
+	}
+	return s.convert(v, named...)
+}
+
+// namedFinger is a finger of a request with the field that holds it, for
+// error details.
+type namedFinger struct {
+	field  string
+	finger *whorlv1.Finger
+}
+
+// convert checks fingers, reporting every violation at once together with
+// those already found in v, then takes one extraction token for the lot and
+// turns each into a template.
+func (s *Server) convert(v violations, fingers ...namedFinger) ([]minutiae.Template, error) {
+	for _, f := range fingers {
+		checkFinger(&v, f.field, f.finger)
 	}
 	if err := v.err(); err != nil {
 		return nil, err
@@ -62,7 +79,7 @@ func (s *Server) templates(field string, fingers []*whorlv1.Finger) ([]minutiae.
 	defer release()
 	ts := make([]minutiae.Template, len(fingers))
 	for i, f := range fingers {
-		if ts[i], err = fingerTemplate(indexed(field, i), f); err != nil {
+		if ts[i], err = fingerTemplate(f.field, f.finger); err != nil {
 			return nil, err
 		}
 	}

@@ -188,15 +188,23 @@ func (s *Server) transactionTemplates(ctx context.Context, data []byte) ([]minut
 	return out, nil
 }
 
-// GetSubject implements GalleryService.GetSubject.
-func (s *Server) GetSubject(ctx context.Context, req *whorlv1.GetSubjectRequest) (*whorlv1.GetSubjectResponse, error) {
+// checkSubjectRequest checks a request that names one stored subject.
+func (s *Server) checkSubjectRequest(id string) error {
 	var v violations
-	checkID(&v, "subject_id", req.GetSubjectId(), maxSubjectIDBytes, true)
+	checkID(&v, "subject_id", id, maxSubjectIDBytes, true)
 	if err := v.err(); err != nil {
-		return nil, err
+		return err
 	}
 	if s.store == nil {
-		return nil, status.Error(codes.FailedPrecondition, "this server has no store")
+		return status.Error(codes.FailedPrecondition, "this server has no store")
+	}
+	return nil
+}
+
+// GetSubject implements GalleryService.GetSubject.
+func (s *Server) GetSubject(ctx context.Context, req *whorlv1.GetSubjectRequest) (*whorlv1.GetSubjectResponse, error) {
+	if err := s.checkSubjectRequest(req.GetSubjectId()); err != nil {
+		return nil, err
 	}
 	subj, err := s.store.GetSubject(ctx, req.GetSubjectId())
 	if err != nil {
@@ -248,13 +256,8 @@ func (s *Server) ListSubjects(ctx context.Context, req *whorlv1.ListSubjectsRequ
 
 // DeleteSubject implements GalleryService.DeleteSubject.
 func (s *Server) DeleteSubject(ctx context.Context, req *whorlv1.DeleteSubjectRequest) (*whorlv1.DeleteSubjectResponse, error) {
-	var v violations
-	checkID(&v, "subject_id", req.GetSubjectId(), maxSubjectIDBytes, true)
-	if err := v.err(); err != nil {
+	if err := s.checkSubjectRequest(req.GetSubjectId()); err != nil {
 		return nil, err
-	}
-	if s.store == nil {
-		return nil, status.Error(codes.FailedPrecondition, "this server has no store")
 	}
 	unlock := s.locks.lock(req.GetSubjectId())
 	defer unlock()

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/whorlafis/whorl/matcher"
-	"github.com/whorlafis/whorl/minutiae"
 	whorlv1 "github.com/whorlafis/whorl/proto/whorl/v1"
 )
 
@@ -73,19 +72,11 @@ func (s *Server) Verify(ctx context.Context, req *whorlv1.VerifyRequest) (*whorl
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	checkFinger(&v, "finger", req.GetFinger())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	release, err := admit(s.extractions, "extractions")
+	ts, err := s.convert(nil, namedFinger{"finger", req.GetFinger()})
 	if err != nil {
 		return nil, err
 	}
-	probe, err := fingerTemplate("finger", req.GetFinger())
-	release()
-	if err != nil {
-		return nil, err
-	}
+	probe := ts[0]
 	rate := req.GetFmr()
 	if rate == 0 {
 		rate = matcher.DecisionFMR
@@ -111,25 +102,9 @@ func (s *Server) Verify(ctx context.Context, req *whorlv1.VerifyRequest) (*whorl
 
 // Compare implements SearchService.Compare.
 func (s *Server) Compare(ctx context.Context, req *whorlv1.CompareRequest) (*whorlv1.CompareResponse, error) {
-	var v violations
-	checkFinger(&v, "probe", req.GetProbe())
-	checkFinger(&v, "candidate", req.GetCandidate())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	release, err := admit(s.extractions, "extractions")
+	ts, err := s.convert(nil, namedFinger{"probe", req.GetProbe()}, namedFinger{"candidate", req.GetCandidate()})
 	if err != nil {
 		return nil, err
-	}
-	defer release()
-	var ts [2]minutiae.Template
-	for i, f := range [2]struct {
-		field  string
-		finger *whorlv1.Finger
-	}{{"probe", req.GetProbe()}, {"candidate", req.GetCandidate()}} {
-		if ts[i], err = fingerTemplate(f.field, f.finger); err != nil {
-			return nil, err
-		}
 	}
 	r := matcher.Compare(matcher.Prepare(ts[0]), matcher.Prepare(ts[1]))
 	resp := &whorlv1.CompareResponse{Score: r.Score, Fmr: matcher.FMR(r.Score), Pairs: pairs(r.Pairs)}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -203,15 +202,11 @@ func (s *Store) loadAuditHead(c *auditChain) error {
 // it). Records are scanned and opened in order until the page fills, so a
 // narrow filter over a long trail reads the whole trail.
 func (s *Store) QueryAudit(ctx context.Context, f AuditFilter, pageToken string, pageSize int) ([]AuditRecord, string, error) {
-	switch {
-	case pageSize < 0:
-		return nil, "", fmt.Errorf("%w: page size %d is negative", ErrInvalid, pageSize)
-	case pageSize == 0:
-		pageSize = DefaultPageSize
-	case pageSize > MaxPageSize:
-		pageSize = MaxPageSize
+	pageSize, err := pageSizeOf(pageSize)
+	if err != nil {
+		return nil, "", err
 	}
-	start, err := decodeAuditToken(pageToken)
+	start, err := decodeToken(auditTokenTag, pageToken, 1, "QueryAudit")
 	if err != nil {
 		return nil, "", err
 	}
@@ -250,7 +245,7 @@ func (s *Store) QueryAudit(ctx context.Context, f AuditFilter, pageToken string,
 			continue
 		}
 		if len(out) == pageSize {
-			return out, encodeAuditToken(seq), nil
+			return out, encodeToken(auditTokenTag, seq), nil
 		}
 		out = append(out, auditRecord(rec))
 	}
@@ -457,24 +452,6 @@ func (s *Store) linksToNext(it *pebble.Iterator, seq uint64, hash [sha256Size]by
 // auditTokenTag leads every audit page token, so a ListSubjects token is
 // refused rather than misread.
 const auditTokenTag = 'a'
-
-func encodeAuditToken(seq uint64) string {
-	var b [9]byte
-	b[0] = auditTokenTag
-	binary.BigEndian.PutUint64(b[1:], seq)
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-func decodeAuditToken(tok string) (uint64, error) {
-	if tok == "" {
-		return 1, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) != 9 || b[0] != auditTokenTag || encodeAuditToken(binary.BigEndian.Uint64(b[1:])) != tok {
-		return 0, fmt.Errorf("%w: page token is not one QueryAudit returned", ErrInvalid)
-	}
-	return binary.BigEndian.Uint64(b[1:]), nil
-}
 
 func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 

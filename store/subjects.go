@@ -236,13 +236,9 @@ func (s *Store) DeleteSubject(ctx context.Context, subjectID string) error {
 // Pages are not a snapshot: subjects written between calls may or may not
 // appear, but none is returned twice.
 func (s *Store) ListSubjects(ctx context.Context, pageToken string, pageSize int) ([]*Subject, string, error) {
-	switch {
-	case pageSize < 0:
-		return nil, "", fmt.Errorf("%w: page size %d is negative", ErrInvalid, pageSize)
-	case pageSize == 0:
-		pageSize = DefaultPageSize
-	case pageSize > MaxPageSize:
-		pageSize = MaxPageSize
+	pageSize, err := pageSizeOf(pageSize)
+	if err != nil {
+		return nil, "", err
 	}
 	start, err := decodePageToken(pageToken)
 	if err != nil {
@@ -289,25 +285,50 @@ func (s *Store) ListSubjects(ctx context.Context, pageToken string, pageSize int
 const pageTokenVersion = 1
 
 // encodePageToken makes the token of a page starting at internal id start.
-// The token is opaque to clients; it holds no external id.
-func encodePageToken(start uint64) string {
+func encodePageToken(start uint64) string { return encodeToken(pageTokenVersion, start) }
+
+func decodePageToken(tok string) (uint64, error) {
+	return decodeToken(pageTokenVersion, tok, 0, "ListSubjects")
+}
+
+// encodeToken makes a page token: a tag byte that says which listing it
+// belongs to, then the position where the page starts.
+func encodeToken(tag byte, start uint64) string {
 	var b [9]byte
-	b[0] = pageTokenVersion
+	b[0] = tag
 	binary.BigEndian.PutUint64(b[1:], start)
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func decodePageToken(tok string) (uint64, error) {
+// decodeToken reads a token of encodeToken with the given tag; the empty
+// token is the first page, starting at first. method names the listing in
+// the error.
+func decodeToken(tag byte, tok string, first uint64, method string) (uint64, error) {
 	if tok == "" {
-		return 0, nil
+		return first, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	// Only the canonical spelling is accepted (the decoder skips newlines
 	// and ignores stray trailing bits), so each page has one token.
-	if err != nil || len(b) != 9 || b[0] != pageTokenVersion || encodePageToken(binary.BigEndian.Uint64(b[1:])) != tok {
-		return 0, fmt.Errorf("%w: page token is not one ListSubjects returned", ErrInvalid)
+	if err != nil || len(b) != 9 || b[0] != tag || encodeToken(tag, binary.BigEndian.Uint64(b[1:])) != tok {
+		return 0, fmt.Errorf("%w: page token is not one %s returned", ErrInvalid, method)
 	}
 	return binary.BigEndian.Uint64(b[1:]), nil
+}
+
+// pageSizeOf applies the page size rule of every listing: 0 means
+// DefaultPageSize, more than MaxPageSize means MaxPageSize, negative is
+// invalid.
+func pageSizeOf(n int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, fmt.Errorf("%w: page size %d is negative", ErrInvalid, n)
+	case n == 0:
+		return DefaultPageSize, nil
+	case n > MaxPageSize:
+		return MaxPageSize, nil
+	}
+	return n, nil
 }
 
 // scanBatch is how many records the reader hands a worker at a time: large

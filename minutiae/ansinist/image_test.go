@@ -123,13 +123,6 @@ func correlation(xs, ys []float64) float64 {
 	return sxy / math.Sqrt(sxx*syy)
 }
 
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
 // fingerprintOf builds a one-image transaction and returns its fingerprint.
 func fingerprintOf(t *testing.T, rec []byte, typ int) Fingerprint {
 	t.Helper()

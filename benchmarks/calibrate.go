@@ -28,10 +28,21 @@ import (
 func runCalibrate(args []string) error {
 	suite := newSetSuite("calibrate", "usage: go run ./benchmarks calibrate [flags] DIR...\n\nEach DIR is an FVC set folder; impostor scores of all of them are pooled.")
 	fs := suite.fs
-	out := fs.String("out", filepath.Join("matcher", "calibration_table.go"), "the Go file to write")
+	latent := fs.Bool("latent", false, "measure the latent-sized probes' tables instead (crops of the prints, by size class)")
+	out := fs.String("out", "", "the Go file to write (default matcher/calibration_table.go, with --latent matcher/calibration_latent_table.go)")
+	seed := fs.Uint64("seed", 1, "with --latent, the seed of the crops")
 	src, err := suite.parse(args)
 	if err != nil {
 		return err
+	}
+	if *latent {
+		if *out == "" {
+			*out = filepath.Join("matcher", "calibration_latent_table.go")
+		}
+		return runLatentCalibration(fs.Args(), src, *suite.source, *out, *seed)
+	}
+	if *out == "" {
+		*out = filepath.Join("matcher", "calibration_table.go")
 	}
 	var impostor []float64
 	var names []string

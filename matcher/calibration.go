@@ -9,6 +9,9 @@ type calibrationPoint struct {
 	FMR   float64
 }
 
+// calibration is a score → FMR table, scores ascending, FMRs descending.
+type calibration []calibrationPoint
+
 // FMR returns the estimated false match rate of a score: the fraction of
 // impostor comparisons (pairs of different fingers) expected to score at
 // least as high. It reads the table in calibration_table.go, measured by
@@ -17,8 +20,55 @@ type calibrationPoint struct {
 // 1; above the highest impostor score measured it returns the table's
 // floor, one over the number of impostor comparisons, which is then an
 // upper bound rather than an estimate (see calibrationImpostors).
-func FMR(score float64) float64 {
-	t := calibrationTable
+//
+// The table holds for probes the size of a full plain impression. A latent
+// has fewer minutiae, and so fewer chances to pair with an impostor's: its
+// scores are read with LatentFMR.
+func FMR(score float64) float64 { return calibration(calibrationTable).fmr(score) }
+
+// ThresholdAtFMR returns the lowest score whose estimated FMR is at most
+// fmr, so that deciding "match" at Score ≥ threshold has that FMR. ok is
+// false when fmr is below what the calibration measured (one over the
+// number of impostor comparisons): the threshold returned is then the
+// highest point of the table, whose FMR is only known to be at most the
+// table's floor.
+func ThresholdAtFMR(fmr float64) (threshold float64, ok bool) {
+	return calibration(calibrationTable).threshold(fmr)
+}
+
+// LatentFMR is FMR for a latent-sized probe of probeMinutiae minutiae (a
+// quarter to two fifths of a print): the table of the probe's size class,
+// measured by `go run ./benchmarks calibrate --latent` on impostor pairs
+// of cropped prints (calibration_latent_table.go). Probes larger than the
+// largest class are read with the full-print table.
+func LatentFMR(score float64, probeMinutiae int) float64 {
+	return latentCalibrationFor(probeMinutiae).fmr(score)
+}
+
+// LatentThresholdAtFMR is ThresholdAtFMR for a latent-sized probe of
+// probeMinutiae minutiae.
+func LatentThresholdAtFMR(fmr float64, probeMinutiae int) (threshold float64, ok bool) {
+	return latentCalibrationFor(probeMinutiae).threshold(fmr)
+}
+
+// latentClass is the calibration of latent-sized probes of at most
+// maxMinutiae minutiae (and more than the class before).
+type latentClass struct {
+	maxMinutiae int
+	impostors   int // comparisons measured; FMRs below 1/impostors are bounds
+	table       calibration
+}
+
+func latentCalibrationFor(probeMinutiae int) calibration {
+	for _, c := range latentCalibration {
+		if probeMinutiae <= c.maxMinutiae {
+			return c.table
+		}
+	}
+	return calibrationTable
+}
+
+func (t calibration) fmr(score float64) float64 {
 	if len(t) == 0 || score <= t[0].Score {
 		return 1
 	}
@@ -35,14 +85,7 @@ func FMR(score float64) float64 {
 	return t[len(t)-1].FMR
 }
 
-// ThresholdAtFMR returns the lowest score whose estimated FMR is at most
-// fmr, so that deciding "match" at Score ≥ threshold has that FMR. ok is
-// false when fmr is below what the calibration measured (one over the
-// number of impostor comparisons): the threshold returned is then the
-// highest point of the table, whose FMR is only known to be at most the
-// table's floor.
-func ThresholdAtFMR(fmr float64) (threshold float64, ok bool) {
-	t := calibrationTable
+func (t calibration) threshold(fmr float64) (threshold float64, ok bool) {
 	if len(t) == 0 {
 		return math.Inf(1), false
 	}

@@ -84,7 +84,8 @@ func (g *Gallery) Identify(ctx context.Context, fingers []minutiae.Template, opt
 		eligs[f] = eligibility(t.Position, opt)
 		// The fingers share the minimum shortlist: fusion, not any one
 		// finger's shortlist, carries a tenprint search.
-		hits, err := s.search(ctx, queries[f], eligs[f], opt, max(MinShortlist/len(fingers), identifyPerFinger))
+		queries[f].shortlist.min = max(MinShortlist/len(fingers), identifyPerFinger)
+		hits, err := s.search(ctx, queries[f], eligs[f], opt.Shortlist, opt.Exhaustive)
 		if err != nil {
 			return nil, err
 		}

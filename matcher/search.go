@@ -75,11 +75,16 @@ func (g *Gallery) Search(ctx context.Context, probe minutiae.Template, opt Searc
 		return nil, ErrNoMinutiae
 	}
 	elig := eligibility(probe.Position, opt)
-	hits, err := s.search(ctx, q, elig, opt, MinShortlist)
+	hits, err := s.search(ctx, q, elig, opt.Shortlist, opt.Exhaustive)
 	if err != nil {
 		return nil, err
 	}
-	top := opt.Top
+	return s.candidates(ctx, q, hits, opt.Top)
+}
+
+// candidates turns the best top (DefaultTop when 0) of the ranked hits
+// into Candidates.
+func (s *snapshot) candidates(ctx context.Context, q *query, hits []hit, top int) ([]Candidate, error) {
 	if top <= 0 {
 		top = DefaultTop
 	}
@@ -100,7 +105,20 @@ func (g *Gallery) Search(ctx context.Context, probe minutiae.Template, opt Searc
 // query is a probe made ready for a search.
 type query struct {
 	prepared *Prepared
-	index    *probeIndex
+	index    *probeIndex // nil when the search is exhaustive
+	// fmr estimates the false match rate of a score against this probe.
+	fmr func(score float64) float64
+	// reverse compares each entry, as the probe, with the query (reverse
+	// search: the entries are latents, the query an exemplar).
+	reverse bool
+	// shortlist sizes the first stage's shortlist.
+	shortlist shortlistSize
+}
+
+// shortlistSize is a fraction of the entries searched, at least min.
+type shortlistSize struct {
+	min      int
+	fraction float64
 }
 
 func newQuery(t minutiae.Template) *query {
@@ -108,7 +126,7 @@ func newQuery(t minutiae.Template) *query {
 		return nil
 	}
 	p := Prepare(t)
-	return &query{prepared: p, index: newProbeIndex(p)}
+	return &query{prepared: p, index: newProbeIndex(p), fmr: FMR, shortlist: shortlistSize{MinShortlist, ShortlistFraction}}
 }
 
 // eligible tells which gallery positions a probe finger is compared with:
@@ -252,10 +270,11 @@ func parallel(ctx context.Context, workers, n int, work func(worker, i int)) err
 }
 
 // search returns the eligible entries ranked by the precise matcher, best
-// first: all of them with opt.Exhaustive, else the first stage's shortlist.
-func (s *snapshot) search(ctx context.Context, q *query, elig eligible, opt SearchOptions, minShortlist int) ([]hit, error) {
+// first: all of them when exhaustive, else the first stage's shortlist
+// (shortlist entries, or when 0 as q.shortlist says).
+func (s *snapshot) search(ctx context.Context, q *query, elig eligible, shortlist int, exhaustive bool) ([]hit, error) {
 	var short []hit
-	if opt.Exhaustive {
+	if exhaustive || q.index == nil {
 		for i := range s.segs {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -269,7 +288,7 @@ func (s *snapshot) search(ctx context.Context, q *query, elig eligible, opt Sear
 		}
 	} else {
 		var err error
-		short, err = s.firstStage(ctx, q, elig, opt.Shortlist, minShortlist)
+		short, err = s.firstStage(ctx, q, elig, shortlist)
 		if err != nil {
 			return nil, err
 		}
@@ -278,14 +297,14 @@ func (s *snapshot) search(ctx context.Context, q *query, elig eligible, opt Sear
 }
 
 // firstStage scores every eligible entry with the index and returns the
-// shortlist, best first: opt's Shortlist, or else ShortlistFraction of the
-// eligible entries, at least minShortlist.
-func (s *snapshot) firstStage(ctx context.Context, q *query, elig eligible, shortlist, minShortlist int) ([]hit, error) {
+// shortlist, best first: shortlist entries, or when 0 q.shortlist's
+// fraction of the eligible entries, at least its minimum.
+func (s *snapshot) firstStage(ctx context.Context, q *query, elig eligible, shortlist int) ([]hit, error) {
 	k := shortlist
 	if k <= 0 {
 		// The eligible count is known only after the scan: keep enough for
 		// the case that every entry is eligible, cut below.
-		k = max(minShortlist, int(math.Ceil(ShortlistFraction*float64(s.fingers))))
+		k = q.shortlist.of(s.fingers)
 	}
 	k = min(k, maxTop)
 	cs := s.chunks()
@@ -330,10 +349,15 @@ func (s *snapshot) firstStage(ctx context.Context, q *query, elig eligible, shor
 		eligibleEntries += counts[w]
 	}
 	if shortlist <= 0 {
-		k = min(k, max(minShortlist, int(math.Ceil(ShortlistFraction*float64(eligibleEntries)))))
+		k = min(k, q.shortlist.of(eligibleEntries))
 	}
 	slices.SortFunc(all, compareHits)
 	return all[:min(len(all), k)], nil
+}
+
+// of returns the shortlist's size for n entries searched.
+func (z shortlistSize) of(n int) int {
+	return max(z.min, int(math.Ceil(z.fraction*float64(n))))
 }
 
 // indexNorm scales a first-stage vote count by the gallery entry's number
@@ -380,7 +404,11 @@ func (s *snapshot) rank(ctx context.Context, q *query, hits []hit) ([]hit, error
 			e := &v.entries[h.entry]
 			t := galleryTemplate(v.points[e.points:e.points+uint32(e.nPoints)], bufs[w])
 			bufs[w] = t.Minutiae
-			h.score = m.Compare(q.prepared, Prepare(t)).Score
+			if q.reverse {
+				h.score = m.Compare(Prepare(t), q.prepared).Score
+			} else {
+				h.score = m.Compare(q.prepared, Prepare(t)).Score
+			}
 		}
 	})
 	if err != nil {
@@ -407,9 +435,23 @@ func (s *snapshot) key(seg int32, entry uint32) Key {
 // candidate turns a ranked hit into a Candidate, comparing it once more for
 // its pairs.
 func (s *snapshot) candidate(q *query, h hit) Candidate {
-	c := Candidate{Key: s.key(h.seg, h.entry), Score: h.score, FMR: FMR(h.score)}
+	c := Candidate{Key: s.key(h.seg, h.entry), Score: h.score}
+	entry := s.prepared(h.seg, h.entry)
+	if q.reverse {
+		// The entry was the probe: its size decides the calibration, and
+		// the pairs are turned round to index the query as Probe.
+		c.FMR = LatentFMR(h.score, len(entry.points))
+		if h.score > 0 {
+			c.Pairs = Compare(entry, q.prepared).Pairs
+			for i, p := range c.Pairs {
+				c.Pairs[i] = Pair{Probe: p.Candidate, Candidate: p.Probe}
+			}
+		}
+		return c
+	}
+	c.FMR = q.fmr(h.score)
 	if h.score > 0 {
-		c.Pairs = Compare(q.prepared, s.prepared(h.seg, h.entry)).Pairs
+		c.Pairs = Compare(q.prepared, entry).Pairs
 	}
 	return c
 }

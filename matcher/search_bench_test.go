@@ -36,7 +36,7 @@ func BenchmarkSearch(b *testing.B) {
 		k := 0
 		for b.Loop() {
 			q := newQuery(probes[k%len(probes)])
-			if _, err := s.firstStage(ctx, q, ^eligible(0), 0, MinShortlist); err != nil {
+			if _, err := s.firstStage(ctx, q, ^eligible(0), 0); err != nil {
 				b.Fatal(err)
 			}
 			k++

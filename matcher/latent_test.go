@@ -1,0 +1,160 @@
+package matcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/whorlafis/whorl/minutiae"
+)
+
+// latentOf keeps the share of a template's minutiae nearest its centroid:
+// a compact, latent-sized piece of the print, of unknown position.
+func latentOf(t minutiae.Template, share float64) minutiae.Template {
+	var cx, cy float32
+	for _, m := range t.Minutiae {
+		cx += m.X
+		cy += m.Y
+	}
+	cx, cy = cx/float32(len(t.Minutiae)), cy/float32(len(t.Minutiae))
+	ms := slices.Clone(t.Minutiae)
+	d := func(m minutiae.Minutia) float32 { return (m.X-cx)*(m.X-cx) + (m.Y-cy)*(m.Y-cy) }
+	slices.SortStableFunc(ms, func(a, b minutiae.Minutia) int { return cmpF32(d(a), d(b)) })
+	l := t
+	l.Minutiae = ms[:max(2, int(share*float64(len(ms))))]
+	l.Position = minutiae.UnknownFinger
+	l.Impression = minutiae.Latent
+	return l
+}
+
+func cmpF32(a, b float32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+var latentSets = []string{"DB1_B", "DB2_B", "DB3_B"}
+
+func TestSearchLatentFindsMates(t *testing.T) {
+	if _, err := os.Stat(dataDir); err != nil {
+		t.Skipf("reference data absent (%s): skipping", dataDir)
+	}
+	var g Gallery
+	fillGallery(t, &g, rand.New(rand.NewPCG(3, 4)), 500)
+	for _, set := range latentSets {
+		for f := 101; f <= 110; f++ {
+			tpl := loadISO(t, set, fmt.Sprintf("%d_1", f))
+			tpl.Position = minutiae.FingerPosition(f - 100) // fingers 1..10
+			require.NoError(t, g.AddSubject(fmt.Sprintf("%s-%d", set, f), []minutiae.Template{tpl}))
+		}
+	}
+	ctx := context.Background()
+	rank1, probes := 0, 0
+	for _, set := range latentSets {
+		for f := 101; f <= 110; f++ {
+			latent := latentOf(loadISO(t, set, fmt.Sprintf("%d_2", f)), 0.4)
+			got, err := g.SearchLatent(ctx, latent, LatentOptions{Top: 10})
+			require.NoError(t, err)
+			require.NotEmpty(t, got)
+			probes++
+			mate := fmt.Sprintf("%s-%d", set, f)
+			if got[0].Key.Subject == mate {
+				rank1++
+				assert.NotEmpty(t, got[0].Pairs)
+				// The latent's own calibration, by its size, not the
+				// full-print table's.
+				assert.InDelta(t, LatentFMR(got[0].Score, len(latent.Minutiae)), got[0].FMR, 1e-12)
+			}
+			// A hint of another position leaves the mate out.
+			other := minutiae.FingerPosition((f-100)%10 + 1)
+			hinted, err := g.SearchLatent(ctx, latent, LatentOptions{Top: 50, Positions: []minutiae.FingerPosition{other}})
+			require.NoError(t, err)
+			for _, c := range hinted {
+				assert.Contains(t, []minutiae.FingerPosition{other, minutiae.UnknownFinger}, c.Key.Position)
+				assert.NotEqual(t, mate, c.Key.Subject)
+			}
+		}
+	}
+	t.Logf("latent rank-1: %d of %d", rank1, probes)
+	assert.Greater(t, rank1, probes*2/3)
+}
+
+func TestLatentFMRIsBelowFullPrintFMR(t *testing.T) {
+	// A small probe has fewer chances to pair with an impostor: at the
+	// same score its FMR is no higher than a full print's.
+	for _, s := range []float64{15, 20, 25, 30} {
+		assert.LessOrEqual(t, LatentFMR(s, 8), FMR(s)*1.0001, "score %v", s)
+	}
+	// Past the last class the full-print table applies.
+	assert.Equal(t, FMR(20), LatentFMR(20, 1000))
+	th, ok := LatentThresholdAtFMR(1e-3, 10)
+	require.True(t, ok)
+	assert.InDelta(t, 1e-3, LatentFMR(th, 10), 2e-4)
+}
+
+func TestSearchReverseFindsTheLatent(t *testing.T) {
+	if _, err := os.Stat(dataDir); err != nil {
+		t.Skipf("reference data absent (%s): skipping", dataDir)
+	}
+	// The unsolved latent file: a latent of every finger's second
+	// impression, plus latent-sized synthetic ones.
+	var file Gallery
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range 500 {
+		require.NoError(t, file.Add(Key{Subject: fmt.Sprintf("synthetic-%d", i)}, syntheticTemplate(rng, 6+rng.IntN(10))))
+	}
+	for _, set := range latentSets {
+		for f := 101; f <= 110; f++ {
+			require.NoError(t, file.Add(Key{Subject: fmt.Sprintf("latent-%s-%d", set, f)}, latentOf(loadISO(t, set, fmt.Sprintf("%d_2", f)), 0.4)))
+		}
+	}
+	ctx := context.Background()
+	found, exemplars := 0, 0
+	for _, set := range latentSets {
+		for f := 101; f <= 110; f++ {
+			exemplar := loadISO(t, set, fmt.Sprintf("%d_1", f))
+			exemplar.Position = minutiae.RightThumb
+			hits, err := file.SearchReverse(ctx, exemplar, 1e-3, 5)
+			require.NoError(t, err)
+			exemplars++
+			for i, h := range hits {
+				assert.LessOrEqual(t, h.FMR, 1e-3)
+				if i > 0 {
+					assert.LessOrEqual(t, hits[i-1].FMR, h.FMR)
+				}
+				for _, p := range h.Pairs {
+					assert.Less(t, p.Probe, len(exemplar.Minutiae))
+				}
+			}
+			if len(hits) > 0 && hits[0].Key.Subject == fmt.Sprintf("latent-%s-%d", set, f) {
+				found++
+			}
+		}
+	}
+	t.Logf("reverse search: the mate's latent first for %d of %d exemplars", found, exemplars)
+	assert.Greater(t, found, exemplars/2)
+
+	// A retired latent is never returned.
+	require.True(t, file.Remove(Key{Subject: "latent-DB1_B-101"}))
+	hits, err := file.SearchReverse(ctx, loadISO(t, "DB1_B", "101_1"), 1, 1000)
+	require.NoError(t, err)
+	for _, h := range hits {
+		assert.NotEqual(t, "latent-DB1_B-101", h.Key.Subject)
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = file.SearchReverse(cancelled, loadISO(t, "DB1_B", "101_1"), 1, 10)
+	assert.True(t, errors.Is(err, context.Canceled), "got %v", err)
+}

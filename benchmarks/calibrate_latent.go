@@ -28,9 +28,10 @@ import (
 // lies on the print; a crop keeps the minutiae inside, at least
 // latentMinMinutiae. Each crop is compared, as the probe, with every print
 // of a different finger in its set (impostor) and every other impression of
-// its finger (genuine, reported, not used for the table).
+// its finger (genuine, reported, not used for the table). A crop drawn
+// twice from one print is compared once.
 const (
-	latentCrops       = 12
+	latentCrops       = 48
 	latentAreaMin     = 0.25
 	latentAreaMax     = 0.40
 	latentAspectMin   = 0.6 // short over long axis of the ellipse
@@ -144,12 +145,14 @@ func runLatentCalibration(dirs []string, src TemplateSource, source, out string,
 			if samples[p].failed {
 				continue
 			}
+			seen := map[string]bool{} // a print with few minutiae gives the same crop twice: compare it once
 			for range latentCrops {
 				frac := latentAreaMin + rng.Float64()*(latentAreaMax-latentAreaMin)
 				crop, ok := cropTemplate(samples[p].template, rng, frac)
-				if !ok || latentClassOf(len(crop.Minutiae)) < 0 {
+				if !ok || latentClassOf(len(crop.Minutiae)) < 0 || seen[fmt.Sprint(crop.Minutiae)] {
 					continue
 				}
+				seen[fmt.Sprint(crop.Minutiae)] = true
 				samples = append(samples, sample{path: samples[p].path, finger: samples[p].finger, impression: samples[p].impression,
 					template: crop, prepared: matcher.Prepare(crop)})
 				c := len(samples) - 1

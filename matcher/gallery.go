@@ -486,7 +486,7 @@ func (g *Gallery) CompareSubject(subject string, probe minutiae.Template, opt Se
 		rec := v.records[ref.record]
 		for j := rec.first; j < rec.first+uint32(rec.count); j++ {
 			if e := &v.entries[j]; elig.has(e.position) {
-				res := Compare(q.prepared, s.prepared(int32(i), j))
+				res := Compare(q.prepared, s.prepared(int32(i), j, false))
 				out = append(out, Candidate{Key: Key{subject, e.position}, Score: res.Score, FMR: FMR(res.Score), Pairs: res.Pairs})
 			}
 		}

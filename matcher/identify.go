@@ -136,7 +136,7 @@ func (g *Gallery) Identify(ctx context.Context, fingers []minutiae.Template, opt
 				m++
 				k := j - rec.first
 				if prepared[k] == nil {
-					prepared[k] = s.prepared(ref.seg, j)
+					prepared[k] = s.prepared(ref.seg, j, false)
 				}
 				r := Compare(q.prepared, prepared[k])
 				if r.Score > best {

@@ -42,6 +42,9 @@ const (
 // ErrNoMinutiae. It honours ctx as Search does.
 func (g *Gallery) SearchLatent(ctx context.Context, probe minutiae.Template, opt LatentOptions) ([]Candidate, error) {
 	s := g.load()
+	if !probe.Impression.IsLatent() {
+		probe.Impression = minutiae.Latent // scored as a latent, whatever it was marked as
+	}
 	q := newQuery(probe)
 	if q == nil {
 		return nil, ErrNoMinutiae

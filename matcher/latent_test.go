@@ -90,17 +90,22 @@ func TestSearchLatentFindsMates(t *testing.T) {
 	assert.Greater(t, rank1, probes*2/3)
 }
 
-func TestLatentFMRIsBelowFullPrintFMR(t *testing.T) {
-	// A small probe has fewer chances to pair with an impostor: at the
-	// same score its FMR is no higher than a full print's.
-	for _, s := range []float64{15, 20, 25, 30} {
-		assert.LessOrEqual(t, LatentFMR(s, 8), FMR(s)*1.0001, "score %v", s)
+func TestLatentFMR(t *testing.T) {
+	for _, n := range []int{5, 8, 10, 14, 30} {
+		// Falls as the score rises, from 1 at no score.
+		assert.Equal(t, 1.0, LatentFMR(0, n))
+		prev := 1.0
+		for s := 5.0; s < 60; s += 5 {
+			f := LatentFMR(s, n)
+			assert.LessOrEqual(t, f, prev, "%d minutiae, score %v", n, s)
+			prev = f
+		}
+		th, ok := LatentThresholdAtFMR(1e-3, n)
+		require.True(t, ok)
+		assert.InDelta(t, 1e-3, LatentFMR(th, n), 2e-4, "%d minutiae", n)
 	}
 	// Past the last class the full-print table applies.
 	assert.Equal(t, FMR(20), LatentFMR(20, 1000))
-	th, ok := LatentThresholdAtFMR(1e-3, 10)
-	require.True(t, ok)
-	assert.InDelta(t, 1e-3, LatentFMR(th, 10), 2e-4)
 }
 
 func TestSearchReverseFindsTheLatent(t *testing.T) {

@@ -95,6 +95,10 @@ type Prepared struct {
 	// lookups are the same edges once each, with their own cell: what this
 	// template looks up when it is the probe.
 	lookups []lookup
+	// latent marks a latent print (its impression type says so): compared
+	// as the probe, its score counts the share of its own minutiae paired
+	// (see score).
+	latent bool
 }
 
 // Len returns the number of minutiae in the prepared template.
@@ -146,6 +150,7 @@ func Prepare(t minutiae.Template) *Prepared {
 		cellStart: carve[uint16](buf, atCellStart, numCells+1),
 		rootEdges: carve[tableEdge](buf, atRootEdges, entries),
 		lookups:   carve[lookup](buf, atLookups, nr),
+		latent:    t.Impression.IsLatent(),
 	}
 	copy(p.points, s.points[:n])
 	copy(p.nbrStart, s.nbrStart[:n+1])

@@ -405,6 +405,7 @@ func (s *snapshot) rank(ctx context.Context, q *query, hits []hit) ([]hit, error
 			t := galleryTemplate(v.points[e.points:e.points+uint32(e.nPoints)], bufs[w])
 			bufs[w] = t.Minutiae
 			if q.reverse {
+				t.Impression = minutiae.Latent // entries of a latent file are latents
 				h.score = m.Compare(Prepare(t), q.prepared).Score
 			} else {
 				h.score = m.Compare(q.prepared, Prepare(t)).Score
@@ -418,11 +419,16 @@ func (s *snapshot) rank(ctx context.Context, q *query, hits []hit) ([]hit, error
 	return hits, nil
 }
 
-// prepared rebuilds and prepares the template of a hit's entry.
-func (s *snapshot) prepared(seg int32, entry uint32) *Prepared {
+// prepared rebuilds and prepares the template of a hit's entry, as a
+// latent if latent.
+func (s *snapshot) prepared(seg int32, entry uint32, latent bool) *Prepared {
 	v := &s.segs[seg]
 	e := &v.entries[entry]
-	return Prepare(galleryTemplate(v.points[e.points:e.points+uint32(e.nPoints)], nil))
+	t := galleryTemplate(v.points[e.points:e.points+uint32(e.nPoints)], nil)
+	if latent {
+		t.Impression = minutiae.Latent
+	}
+	return Prepare(t)
 }
 
 // key returns the Key of an entry.
@@ -436,7 +442,7 @@ func (s *snapshot) key(seg int32, entry uint32) Key {
 // its pairs.
 func (s *snapshot) candidate(q *query, h hit) Candidate {
 	c := Candidate{Key: s.key(h.seg, h.entry), Score: h.score}
-	entry := s.prepared(h.seg, h.entry)
+	entry := s.prepared(h.seg, h.entry, q.reverse)
 	if q.reverse {
 		// The entry was the probe: its size decides the calibration, and
 		// the pairs are turned round to index the query as Probe.

@@ -82,7 +82,7 @@ func TestMarksAndLines(t *testing.T) {
 	// The probe is half the candidate's height, so it is drawn at scale 2:
 	// the test also checks that positions follow the scaling.
 	probe := Side{Image: white(150, 100), Label: "probe.png", Minutiae: []minutiae.Minutia{
-		{X: 30, Y: 70, Direction: 0, Kind: minutiae.KindEnding},                // pair 1
+		{X: 30, Y: 70, Direction: 0, Kind: minutiae.KindEnding},                 // pair 1
 		{X: 100, Y: 20, Direction: math.Pi / 2, Kind: minutiae.KindBifurcation}, // pair 2
 		{X: 120, Y: 80, Direction: math.Pi, Kind: minutiae.KindOther},           // unmatched
 	}}

@@ -35,5 +35,6 @@
 // Rendering is deterministic: the same input gives the same pixels, so tests
 // compare pixels at known positions. Marks outside an image are clipped to
 // its panel; out-of-range pair indices and non-finite coordinates are
-// skipped. Render does not panic on any input.
+// skipped. Render does not panic on any minutiae, pairs, scores or
+// options (a well-formed image.Gray is assumed, as image/draw assumes).
 package chart

@@ -26,6 +26,7 @@ commands:
   identify  search one person's fingers; ranked subjects
   verify    compare a finger with one enrolled subject at a stated FMR
   compare   compare two prints: score and matched minutiae
+  chart     draw two prints side by side, matched minutiae joined (PNG)
   extract   the minutiae the server finds in an image
   get       an enrolled subject's fingers
   list      the enrolled subjects, a page at a time
@@ -62,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runIdentify(args[1:], stdout, stderr)
 	case "verify":
 		return runVerify(args[1:], stdout, stderr)
+	case "chart":
+		return runChart(args[1:], stdout, stderr)
 	case "compare":
 		return runCompare(args[1:], stdout, stderr)
 	case "extract":

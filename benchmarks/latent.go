@@ -362,9 +362,22 @@ const unsolvedSalt = 0x1A7E
 // minutiae nearest a point of its inner half, then marked as
 // simulateMarking marks (markMiss of them missed, markSpuriousMin to
 // markSpuriousMax spurious ones added within the cut).
+// A cut left with fewer than two minutiae, which a gallery cannot hold, is
+// drawn again.
 func syntheticLatent(model *distractorModel, rng *rand.Rand) minutiae.Template {
-	t := model.Template(rng)
+	for {
+		if t := cutLatent(model.Template(rng), rng); len(t.Minutiae) >= 2 {
+			return t
+		}
+	}
+}
+
+// cutLatent is one draw of syntheticLatent's cut and marking of t.
+func cutLatent(t minutiae.Template, rng *rand.Rand) minutiae.Template {
 	ms := t.Minutiae
+	if len(ms) < 2 {
+		return minutiae.Template{}
+	}
 	var cx, cy float64
 	for _, m := range ms {
 		cx, cy = cx+float64(m.X), cy+float64(m.Y)

@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/whorlafis/whorl/minutiae"
 )
 
 func TestLatentSuiteJSON(t *testing.T) {
@@ -82,4 +85,28 @@ func TestLatentSuiteRefuses(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "smaller than the 10 exemplars")
 	}
+}
+
+func TestSyntheticLatent(t *testing.T) {
+	model := fitDistractorModel(fakeRealTemplates(rand.New(rand.NewPCG(1, 2)), 50))
+	var sizes, whole []int
+	for k := range uint64(200) {
+		lt := syntheticLatent(model, rand.New(rand.NewPCG(3, k)))
+		require.GreaterOrEqual(t, len(lt.Minutiae), 2)
+		assert.Equal(t, minutiae.Latent, lt.Impression)
+		assert.Equal(t, minutiae.UnknownFinger, lt.Position)
+		require.NoError(t, lt.Validate())
+		assert.Equal(t, lt, syntheticLatent(model, rand.New(rand.NewPCG(3, k))), "reproducible")
+		sizes = append(sizes, len(lt.Minutiae))
+		whole = append(whole, len(model.Template(rand.New(rand.NewPCG(4, k))).Minutiae))
+	}
+	// A cut of 25–40 % of a print's minutiae, a fifth of them missed, and
+	// 1–3 added: about a quarter to a third of a whole print's count.
+	ratio := float64(medianInt(sizes)) / float64(medianInt(whole))
+	assert.Greater(t, ratio, 0.2)
+	assert.Less(t, ratio, 0.45)
+	t.Logf("median minutiae: synthetic latent %d, synthetic print %d", medianInt(sizes), medianInt(whole))
+
+	// A template without minutiae cannot be cut.
+	assert.Empty(t, cutLatent(minutiae.Template{}, rand.New(rand.NewPCG(1, 1))).Minutiae)
 }

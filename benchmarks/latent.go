@@ -36,12 +36,12 @@ type latentResult struct {
 	MarkedRank100 float64 `json:"marked_rank100"`
 	// ImageNoMinutiae counts the latent images our extractor found fewer
 	// than two minutiae on; the medians are the minutia counts.
-	ImageNoMinutiae       int     `json:"image_no_minutiae"`
-	ImageMinutiaeMedian   int     `json:"image_minutiae_median"`
-	MarkedMinutiaeMedian  int     `json:"marked_minutiae_median"`
-	ExemplarMinutiaMedian int     `json:"exemplar_minutiae_median"`
-	SearchMsMedian        float64 `json:"search_ms_median"`
-	SearchMsP99           float64 `json:"search_ms_p99"`
+	ImageNoMinutiae        int     `json:"image_no_minutiae"`
+	ImageMinutiaeMedian    int     `json:"image_minutiae_median"`
+	MarkedMinutiaeMedian   int     `json:"marked_minutiae_median"`
+	ExemplarMinutiaeMedian int     `json:"exemplar_minutiae_median"`
+	SearchMsMedian         float64 `json:"search_ms_median"`
+	SearchMsP99            float64 `json:"search_ms_p99"`
 	// Reverse search: Unsolved latents on file (ReverseMated of them the
 	// marked latents of the sets' fingers, the rest synthetic), each
 	// exemplar finger with a mated latent on file searched against them;
@@ -182,7 +182,7 @@ func runLatent(args []string) error {
 		}
 	}
 	res.ImageMinutiaeMedian, res.MarkedMinutiaeMedian = medianInt(imageCounts), medianInt(markedCounts)
-	res.ExemplarMinutiaMedian = medianInt(exemplarCounts)
+	res.ExemplarMinutiaeMedian = medianInt(exemplarCounts)
 
 	// The gallery: the exemplars as subjects of one finger of unknown
 	// position, as the search suite enrols its mates, and the distractors.
@@ -427,7 +427,7 @@ func printLatent(w io.Writer, r latentResult) {
 	fmt.Fprintf(w, "gallery %d fingers (%d exemplars + %d synthetic), %d simulated latents (seed %d), GOMAXPROCS %d, build %.1f s\n",
 		r.Gallery, r.Mates, r.Gallery-r.Mates, r.Latents, r.Seed, r.GOMAXPROCS, r.BuildSeconds)
 	fmt.Fprintf(w, "minutiae (median): exemplar %d, latent image %d (%d images with fewer than 2), marking %d\n",
-		r.ExemplarMinutiaMedian, r.ImageMinutiaeMedian, r.ImageNoMinutiae, r.MarkedMinutiaeMedian)
+		r.ExemplarMinutiaeMedian, r.ImageMinutiaeMedian, r.ImageNoMinutiae, r.MarkedMinutiaeMedian)
 	fmt.Fprintf(w, "%-16s %9s %9s %9s\n", "", "rank-1", "rank-10", "rank-100")
 	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "image latents", 100*r.ImageRank1, 100*r.ImageRank10, 100*r.ImageRank100)
 	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked latents", 100*r.MarkedRank1, 100*r.MarkedRank10, 100*r.MarkedRank100)

@@ -41,15 +41,21 @@ var templateSources = map[string]TemplateSource{
 var setPPI = map[string]float64{"DB2_A": 569, "DB2_B": 569}
 
 func extractTemplate(imagePath string) (minutiae.Template, error) {
-	data, err := os.ReadFile(imagePath)
-	if err != nil {
-		return minutiae.Template{}, err
-	}
-	img, err := minutiae.DecodeImage(data, setPPI[filepath.Base(filepath.Dir(imagePath))])
+	img, err := decodeSetImage(imagePath)
 	if err != nil {
 		return minutiae.Template{}, err
 	}
 	return minutiae.Extract(img, nil)
+}
+
+// decodeSetImage decodes an image of a set, rescaled to 500 ppi from the
+// set's resolution.
+func decodeSetImage(imagePath string) (*minutiae.Image, error) {
+	data, err := os.ReadFile(imagePath)
+	if err != nil {
+		return nil, err
+	}
+	return minutiae.DecodeImage(data, setPPI[filepath.Base(filepath.Dir(imagePath))])
 }
 
 func isoTemplate(imagePath string) (minutiae.Template, error) {

@@ -4,6 +4,7 @@
 //	go run ./benchmarks calibrate [flags] DIR...  the matcher's score → FMR table from impostor scores
 //	go run ./benchmarks speed [flags] DIR...      preparation time and comparisons per second on one core
 //	go run ./benchmarks search [flags] DIR...     1:N identification over a gallery filled with synthetic distractors
+//	go run ./benchmarks latent [flags] DIR...     simulated latents (images and markings) searched among synthetic distractors, and the reverse search
 //
 // Run a suite with -h for its flags.
 package main
@@ -20,11 +21,12 @@ var suites = map[string]func(args []string) error{
 	"calibrate": runCalibrate,
 	"speed":     runSpeed,
 	"search":    runSearch,
+	"latent":    runLatent,
 }
 
 func main() {
 	if len(os.Args) < 2 || suites[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: go run ./benchmarks accuracy|calibrate|speed|search [flags] DIR...")
+		fmt.Fprintln(os.Stderr, "usage: go run ./benchmarks accuracy|calibrate|speed|search|latent [flags] DIR...")
 		os.Exit(2)
 	}
 	if err := suites[os.Args[1]](os.Args[2:]); err != nil {

@@ -1,0 +1,439 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/whorlafis/whorl/matcher"
+	"github.com/whorlafis/whorl/minutiae"
+)
+
+// latentResult is what `latent --json` writes. Rates are fractions of the
+// latents in [0, 1] (the table prints them in percent).
+type latentResult struct {
+	Gallery int `json:"gallery"`
+	Mates   int `json:"mates"`
+	Latents int `json:"latents"`
+	// Image* are the ranks of the mates of the latents' images, as our
+	// extractor reads them; Marked* those of the simulated examiner
+	// markings. A latent with fewer than two minutiae is a miss at every
+	// rank.
+	ImageRank1    float64 `json:"image_rank1"`
+	ImageRank10   float64 `json:"image_rank10"`
+	ImageRank100  float64 `json:"image_rank100"`
+	MarkedRank1   float64 `json:"marked_rank1"`
+	MarkedRank10  float64 `json:"marked_rank10"`
+	MarkedRank100 float64 `json:"marked_rank100"`
+	// ImageNoMinutiae counts the latent images our extractor found fewer
+	// than two minutiae on; the medians are the minutia counts.
+	ImageNoMinutiae        int     `json:"image_no_minutiae"`
+	ImageMinutiaeMedian    int     `json:"image_minutiae_median"`
+	MarkedMinutiaeMedian   int     `json:"marked_minutiae_median"`
+	ExemplarMinutiaeMedian int     `json:"exemplar_minutiae_median"`
+	SearchMsMedian         float64 `json:"search_ms_median"`
+	SearchMsP99            float64 `json:"search_ms_p99"`
+	// Reverse search: Unsolved latents on file (ReverseMated of them the
+	// marked latents of the sets' fingers, the rest synthetic), each
+	// exemplar finger with a mated latent on file searched against them;
+	// ReverseFound is the fraction of the mated latents on file found among
+	// the candidates at FMR ≤ ReverseFMR.
+	Unsolved                    int     `json:"unsolved"`
+	ReverseMated                int     `json:"reverse_mated"`
+	ReverseEnrolments           int     `json:"reverse_enrolments"`
+	ReverseFMR                  float64 `json:"reverse_fmr"`
+	ReverseMsPerEnrolmentMedian float64 `json:"reverse_ms_per_enrolment_median"`
+	ReverseMsPerEnrolmentP99    float64 `json:"reverse_ms_per_enrolment_p99"`
+	ReverseFound                float64 `json:"reverse_found"`
+	BuildSeconds                float64 `json:"build_seconds"`
+	GOMAXPROCS                  int     `json:"gomaxprocs"`
+	Seed                        uint64  `json:"seed"`
+}
+
+// latentTop is how many candidates a latent search returns: rank-100 is
+// the last rate reported.
+const latentTop = 100
+
+// searchLatent searches the gallery of exemplars for a latent's finger,
+// whatever its position. It is the one place the suite searches with a
+// latent, so that a latent-specific search can replace it.
+func searchLatent(ctx context.Context, g *matcher.Gallery, probe minutiae.Template) ([]matcher.Candidate, error) {
+	return g.Search(ctx, probe, matcher.SearchOptions{Top: latentTop, AnyPosition: true})
+}
+
+// searchUnsolved searches a gallery of unsolved latents with an exemplar
+// finger (the reverse search run at each enrolment): the one place the
+// suite does, for the same reason as searchLatent.
+func searchUnsolved(ctx context.Context, latents *matcher.Gallery, exemplar minutiae.Template) ([]matcher.Candidate, error) {
+	return latents.Search(ctx, exemplar, matcher.SearchOptions{Top: latentTop, AnyPosition: true})
+}
+
+// latentCase is one simulated latent: the impression it was made from
+// (an index into the suite's prints), the template our extractor reads
+// from its image and the simulated examiner's marking.
+type latentCase struct {
+	source int
+	image  minutiae.Template
+	marked minutiae.Template
+}
+
+func runLatent(args []string) error {
+	suite := newSetSuite("latent", "usage: go run ./benchmarks latent [flags] DIR...\n\n"+
+		"Each DIR is an FVC set folder (<finger>_<impression>.tif, fingers 101–110, impressions 1–8).\n"+
+		"Impression 1 of every finger is enrolled as its exemplar; impressions 2–8 are made into simulated latents\n"+
+		"(images, searched as our extractor reads them, and examiner markings), searched against the exemplars\n"+
+		"and synthetic distractors. The reverse search enrols the markings among synthetic unsolved latents and\n"+
+		"searches them with each exemplar.")
+	fs := suite.fs
+	size := fs.Int("gallery", 100_000, "fingers in the gallery: the first impression of every finger of the sets, plus synthetic distractors up to this number")
+	seed := fs.Uint64("seed", 1, "seed of the simulated latents and of the synthetic distractors")
+	limit := fs.Int("limit", 0, "simulate at most this many latents (0: every impression 2–8); impression 2 of every finger comes first, then 3, …")
+	unsolved := fs.Int("unsolved", 10_000, "unsolved latents on file for the reverse search: the markings, plus synthetic latent-sized templates up to this number (0: skip)")
+	reverseFMR := fs.Float64("reverse-fmr", 1e-3, "a reverse-search candidate is a hit when its estimated FMR is at most this")
+	jsonOut := fs.String("json", "", "write the results as JSON to this file")
+	src, err := suite.parse(args)
+	if err != nil {
+		return err
+	}
+	if *limit < 0 || *unsolved < 0 {
+		return errors.New("--limit and --unsolved must not be negative")
+	}
+	if !(*reverseFMR > 0 && *reverseFMR <= 1) {
+		return fmt.Errorf("--reverse-fmr %g: want a rate in (0, 1]", *reverseFMR)
+	}
+	var prints []sample
+	for _, dir := range fs.Args() {
+		samples, err := loadSet(dir, src)
+		if err != nil {
+			return err
+		}
+		prints = append(prints, samples...)
+	}
+
+	// The protocol: impression 1 of each finger is its exemplar, enrolled;
+	// every other impression of a finger whose exemplar enrolled is made
+	// into a latent, impression-major so that --limit spreads over fingers.
+	var mates []int
+	mateIndex := map[string]int{}
+	for i, s := range prints {
+		if !s.failed && s.impression == 1 {
+			mateIndex[subjectOf(s)] = len(mates)
+			mates = append(mates, i)
+		}
+	}
+	var sources []int
+	skipped := 0
+	for imp := 2; imp <= impressions; imp++ {
+		for i, s := range prints {
+			if s.impression != imp {
+				continue
+			}
+			if _, ok := mateIndex[subjectOf(s)]; !ok || s.failed {
+				skipped++
+				continue
+			}
+			sources = append(sources, i)
+		}
+	}
+	if skipped > 0 {
+		fmt.Fprintf(os.Stderr, "%d impressions not made into latents: they or their finger's impression 1 failed to enrol\n", skipped)
+	}
+	if *limit > 0 && len(sources) > *limit {
+		sources = sources[:*limit]
+	}
+	if len(sources) == 0 {
+		return errors.New("no impression to make a latent of")
+	}
+	if *size < len(mates) {
+		return fmt.Errorf("--gallery %d is smaller than the %d exemplars", *size, len(mates))
+	}
+
+	cases, err := simulateLatents(prints, sources, *seed)
+	if err != nil {
+		return err
+	}
+	var real []minutiae.Template
+	for _, s := range prints {
+		if !s.failed {
+			real = append(real, s.template)
+		}
+	}
+	model := fitDistractorModel(real)
+	res := latentResult{
+		Gallery: *size, Mates: len(mates), Latents: len(cases),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), Seed: *seed, ReverseFMR: *reverseFMR,
+	}
+	var imageCounts, markedCounts, exemplarCounts []int
+	for _, c := range cases {
+		imageCounts = append(imageCounts, len(c.image.Minutiae))
+		markedCounts = append(markedCounts, len(c.marked.Minutiae))
+		exemplarCounts = append(exemplarCounts, len(prints[c.source].template.Minutiae))
+		if len(c.image.Minutiae) < 2 {
+			res.ImageNoMinutiae++
+		}
+	}
+	res.ImageMinutiaeMedian, res.MarkedMinutiaeMedian = medianInt(imageCounts), medianInt(markedCounts)
+	res.ExemplarMinutiaeMedian = medianInt(exemplarCounts)
+
+	// The gallery: the exemplars as subjects of one finger of unknown
+	// position, as the search suite enrols its mates, and the distractors.
+	start := time.Now()
+	var g matcher.Gallery
+	for _, i := range mates {
+		t := prints[i].template
+		t.Position = minutiae.UnknownFinger
+		if err := g.AddSubject(subjectOf(prints[i]), []minutiae.Template{t}); err != nil {
+			return err
+		}
+	}
+	if err := addDistractors(&g, model, *seed, *size-len(mates)); err != nil {
+		return err
+	}
+	res.BuildSeconds = time.Since(start).Seconds()
+
+	ctx := context.Background()
+	var lat []time.Duration
+	imageRanks := make([]int, len(cases))
+	markedRanks := make([]int, len(cases))
+	progress := newProgress("latent searches", 2*len(cases))
+	for k, c := range cases {
+		want := subjectOf(prints[c.source])
+		for _, q := range []struct {
+			probe minutiae.Template
+			rank  *int
+		}{{c.image, &imageRanks[k]}, {c.marked, &markedRanks[k]}} {
+			*q.rank = math.MaxInt
+			if len(q.probe.Minutiae) >= 2 {
+				t0 := time.Now()
+				cs, err := searchLatent(ctx, &g, q.probe)
+				if err != nil {
+					return fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
+				}
+				lat = append(lat, time.Since(t0))
+				*q.rank = rankOf(cs, want)
+			}
+			progress.add(1)
+		}
+	}
+	progress.done()
+	toFraction := func(ranks []int, k int) float64 { return rate(ranks, k) / 100 }
+	res.ImageRank1, res.ImageRank10, res.ImageRank100 = toFraction(imageRanks, 1), toFraction(imageRanks, 10), toFraction(imageRanks, 100)
+	res.MarkedRank1, res.MarkedRank10, res.MarkedRank100 = toFraction(markedRanks, 1), toFraction(markedRanks, 10), toFraction(markedRanks, 100)
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		res.SearchMsMedian, res.SearchMsP99 = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99))
+	}
+
+	if *unsolved > 0 {
+		if err := reverseSearch(ctx, &res, prints, mates, cases, model, *seed, *unsolved, *reverseFMR); err != nil {
+			return err
+		}
+	}
+
+	printLatent(os.Stdout, res)
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// simulateLatents makes the latent of each source impression, on
+// GOMAXPROCS goroutines; each latent's randomness comes from the seed and
+// the impression's name alone.
+func simulateLatents(prints []sample, sources []int, seed uint64) ([]latentCase, error) {
+	cases := make([]latentCase, len(sources))
+	errs := make([]error, len(sources))
+	progress := newProgress("simulated latents", len(sources))
+	parallelFor(len(sources), func(k int) {
+		s := prints[sources[k]]
+		name := fmt.Sprintf("%s/%d", subjectOf(s), s.impression)
+		cases[k].source = sources[k]
+		img, err := decodeSetImage(s.path)
+		if err != nil {
+			errs[k] = err
+			return
+		}
+		l, err := simulateLatent(img, latentSeed(seed, name))
+		if err != nil {
+			errs[k] = fmt.Errorf("%s: %w", s.path, err)
+			return
+		}
+		// An image the extractor finds no print on is a latent without
+		// minutiae, searched by no one: a miss, not an error.
+		t, err := minutiae.Extract(l.Image, &minutiae.ExtractOptions{Impression: minutiae.Latent})
+		if err == nil {
+			cases[k].image = t
+		}
+		cases[k].marked = simulateMarking(l, s.template, latentSeed(seed, name+"/marking"))
+		progress.add(1)
+	})
+	progress.done()
+	return cases, errors.Join(errs...)
+}
+
+// reverseSearch files the markings (at most unsolved of them) and
+// synthetic latent-sized templates up to unsolved as unsolved latents,
+// then searches them with every exemplar that has a mated latent on file,
+// timing each search and counting the mated latents found at FMR ≤ maxFMR.
+func reverseSearch(ctx context.Context, res *latentResult, prints []sample, mates []int, cases []latentCase, model *distractorModel, seed uint64, unsolved int, maxFMR float64) error {
+	var lg matcher.Gallery
+	onFile := map[string][]string{} // exemplar subject → its latents on file
+	filed := 0
+	for k, c := range cases {
+		if filed == unsolved {
+			break
+		}
+		if len(c.marked.Minutiae) < 2 {
+			continue
+		}
+		name := fmt.Sprintf("latent-%d", k)
+		if err := lg.AddSubject(name, []minutiae.Template{c.marked}); err != nil {
+			return err
+		}
+		mate := subjectOf(prints[c.source])
+		onFile[mate] = append(onFile[mate], name)
+		filed++
+	}
+	res.ReverseMated = filed
+	synthetic := make([]minutiae.Template, unsolved-filed)
+	parallelFor(len(synthetic), func(k int) {
+		synthetic[k] = syntheticLatent(model, rand.New(rand.NewPCG(seed^unsolvedSalt, uint64(k))))
+	})
+	for k, t := range synthetic {
+		if err := lg.AddSubject(fmt.Sprintf("unsolved-synthetic-%d", k), []minutiae.Template{t}); err != nil {
+			return err
+		}
+	}
+	fingers, _ := lg.Len()
+	res.Unsolved = fingers
+
+	var lat []time.Duration
+	found, mated := 0, 0
+	for _, i := range mates {
+		want := onFile[subjectOf(prints[i])]
+		if len(want) == 0 {
+			continue
+		}
+		t := prints[i].template
+		t.Position = minutiae.UnknownFinger
+		t0 := time.Now()
+		cs, err := searchUnsolved(ctx, &lg, t)
+		if err != nil {
+			return fmt.Errorf("reverse search with %s: %w", prints[i].path, err)
+		}
+		lat = append(lat, time.Since(t0))
+		for _, name := range want {
+			mated++
+			if r := rankOf(cs, name); r != math.MaxInt && cs[r-1].FMR <= maxFMR {
+				found++
+			}
+		}
+	}
+	res.ReverseEnrolments = len(lat)
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		res.ReverseMsPerEnrolmentMedian, res.ReverseMsPerEnrolmentP99 = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99))
+		res.ReverseFound = float64(found) / float64(mated)
+	}
+	return nil
+}
+
+// unsolvedSalt separates the synthetic unsolved latents' random numbers
+// from the gallery distractors'.
+const unsolvedSalt = 0x1A7E
+
+// syntheticLatent is a latent-sized synthetic template: a synthetic
+// finger of the distractor model cut to the areaMin–areaMax share of its
+// minutiae nearest a point of its inner half, then marked as
+// simulateMarking marks (markMiss of them missed, markSpuriousMin to
+// markSpuriousMax spurious ones added within the cut).
+// A cut left with fewer than two minutiae, which a gallery cannot hold, is
+// drawn again.
+func syntheticLatent(model *distractorModel, rng *rand.Rand) minutiae.Template {
+	for {
+		if t := cutLatent(model.Template(rng), rng); len(t.Minutiae) >= 2 {
+			return t
+		}
+	}
+}
+
+// cutLatent is one draw of syntheticLatent's cut and marking of t.
+func cutLatent(t minutiae.Template, rng *rand.Rand) minutiae.Template {
+	ms := t.Minutiae
+	if len(ms) < 2 {
+		return minutiae.Template{}
+	}
+	var cx, cy float64
+	for _, m := range ms {
+		cx, cy = cx+float64(m.X), cy+float64(m.Y)
+	}
+	cx, cy = cx/float64(len(ms)), cy/float64(len(ms))
+	// The centre of the cut: a minutia among the half nearest the
+	// centroid, so that the cut is of ridges, not the print's rim.
+	byCentre := slices.Clone(ms)
+	dist := func(m minutiae.Minutia, x, y float64) float64 { return math.Hypot(float64(m.X)-x, float64(m.Y)-y) }
+	slices.SortFunc(byCentre, func(a, b minutiae.Minutia) int { return cmp.Compare(dist(a, cx, cy), dist(b, cx, cy)) })
+	c := byCentre[rng.IntN(max(1, len(byCentre)/2))]
+	px, py := float64(c.X), float64(c.Y)
+	slices.SortFunc(byCentre, func(a, b minutiae.Minutia) int { return cmp.Compare(dist(a, px, py), dist(b, px, py)) })
+	keep := max(2, int(math.Ceil((areaMin+(areaMax-areaMin)*rng.Float64())*float64(len(ms)))))
+	cut := byCentre[:min(keep, len(byCentre))]
+	radius := dist(cut[len(cut)-1], px, py)
+	out := minutiae.Template{Width: t.Width, Height: t.Height, Position: minutiae.UnknownFinger, Impression: minutiae.Latent}
+	for _, m := range cut {
+		if rng.Float64() >= markMiss {
+			m.Quality = 0
+			out.Minutiae = append(out.Minutiae, m)
+		}
+	}
+	for range markSpuriousMin + rng.IntN(markSpuriousMax-markSpuriousMin+1) {
+		r, a := radius*math.Sqrt(rng.Float64()), 2*math.Pi*rng.Float64()
+		out.Minutiae = append(out.Minutiae, minutiae.Minutia{
+			X:         float32(clampTo(px+r*math.Cos(a), t.Width)),
+			Y:         float32(clampTo(py+r*math.Sin(a), t.Height)),
+			Direction: minutiae.NormalizeAngle(2 * math.Pi * rng.Float64()),
+			Kind:      minutiae.KindEnding + minutiae.Kind(rng.IntN(2)),
+		})
+	}
+	rng.Shuffle(len(out.Minutiae), func(i, j int) { out.Minutiae[i], out.Minutiae[j] = out.Minutiae[j], out.Minutiae[i] })
+	return out
+}
+
+func medianInt(v []int) int {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
+func printLatent(w io.Writer, r latentResult) {
+	fmt.Fprintf(w, "gallery %d fingers (%d exemplars + %d synthetic), %d simulated latents (seed %d), GOMAXPROCS %d, build %.1f s\n",
+		r.Gallery, r.Mates, r.Gallery-r.Mates, r.Latents, r.Seed, r.GOMAXPROCS, r.BuildSeconds)
+	fmt.Fprintf(w, "minutiae (median): exemplar %d, latent image %d (%d images with fewer than 2), marking %d\n",
+		r.ExemplarMinutiaeMedian, r.ImageMinutiaeMedian, r.ImageNoMinutiae, r.MarkedMinutiaeMedian)
+	fmt.Fprintf(w, "%-16s %9s %9s %9s\n", "", "rank-1", "rank-10", "rank-100")
+	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "image latents", 100*r.ImageRank1, 100*r.ImageRank10, 100*r.ImageRank100)
+	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked latents", 100*r.MarkedRank1, 100*r.MarkedRank10, 100*r.MarkedRank100)
+	fmt.Fprintf(w, "search: median %.1f ms, p99 %.1f ms\n", r.SearchMsMedian, r.SearchMsP99)
+	if r.Unsolved > 0 {
+		fmt.Fprintf(w, "reverse search: %d unsolved latents on file (%d mated markings), %d exemplar fingers searched: median %.1f ms, p99 %.1f ms per finger; mated latents found at FMR ≤ %g: %.2f%%\n",
+			r.Unsolved, r.ReverseMated, r.ReverseEnrolments, r.ReverseMsPerEnrolmentMedian, r.ReverseMsPerEnrolmentP99, r.ReverseFMR, 100*r.ReverseFound)
+	}
+}

@@ -18,8 +18,8 @@ import (
 	"github.com/whorlafis/whorl/minutiae"
 )
 
-// latentResult is what `latent --json` writes. Rates are fractions of the
-// latents in [0, 1] (the table prints them in percent).
+// latentResult is what `latent --json` writes. Rates are percentages of the
+// latents, as in the other suites.
 type latentResult struct {
 	Gallery int `json:"gallery"`
 	Mates   int `json:"mates"`
@@ -45,7 +45,7 @@ type latentResult struct {
 	// Reverse search: Unsolved latents on file (ReverseMated of them the
 	// marked latents of the sets' fingers, the rest synthetic), each
 	// exemplar finger with a mated latent on file searched against them;
-	// ReverseFound is the fraction of the mated latents on file found among
+	// ReverseFound is the percentage of the mated latents on file found among
 	// the candidates at FMR ≤ ReverseFMR.
 	Unsolved                    int     `json:"unsolved"`
 	ReverseMated                int     `json:"reverse_mated"`
@@ -67,14 +67,14 @@ const latentTop = 100
 // whatever its position. It is the one place the suite searches with a
 // latent, so that a latent-specific search can replace it.
 func searchLatent(ctx context.Context, g *matcher.Gallery, probe minutiae.Template) ([]matcher.Candidate, error) {
-	return g.Search(ctx, probe, matcher.SearchOptions{Top: latentTop, AnyPosition: true})
+	return g.SearchLatent(ctx, probe, matcher.LatentOptions{Top: latentTop})
 }
 
 // searchUnsolved searches a gallery of unsolved latents with an exemplar
 // finger (the reverse search run at each enrolment): the one place the
 // suite does, for the same reason as searchLatent.
-func searchUnsolved(ctx context.Context, latents *matcher.Gallery, exemplar minutiae.Template) ([]matcher.Candidate, error) {
-	return latents.Search(ctx, exemplar, matcher.SearchOptions{Top: latentTop, AnyPosition: true})
+func searchUnsolved(ctx context.Context, latents *matcher.Gallery, exemplar minutiae.Template, maxFMR float64) ([]matcher.Candidate, error) {
+	return latents.SearchReverse(ctx, exemplar, maxFMR, latentTop)
 }
 
 // latentCase is one simulated latent: the impression it was made from
@@ -225,9 +225,8 @@ func runLatent(args []string) error {
 		}
 	}
 	progress.done()
-	toFraction := func(ranks []int, k int) float64 { return rate(ranks, k) / 100 }
-	res.ImageRank1, res.ImageRank10, res.ImageRank100 = toFraction(imageRanks, 1), toFraction(imageRanks, 10), toFraction(imageRanks, 100)
-	res.MarkedRank1, res.MarkedRank10, res.MarkedRank100 = toFraction(markedRanks, 1), toFraction(markedRanks, 10), toFraction(markedRanks, 100)
+	res.ImageRank1, res.ImageRank10, res.ImageRank100 = rate(imageRanks, 1), rate(imageRanks, 10), rate(imageRanks, 100)
+	res.MarkedRank1, res.MarkedRank10, res.MarkedRank100 = rate(markedRanks, 1), rate(markedRanks, 10), rate(markedRanks, 100)
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		res.SearchMsMedian, res.SearchMsP99 = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99))
@@ -332,7 +331,7 @@ func reverseSearch(ctx context.Context, res *latentResult, prints []sample, mate
 		t := prints[i].template
 		t.Position = minutiae.UnknownFinger
 		t0 := time.Now()
-		cs, err := searchUnsolved(ctx, &lg, t)
+		cs, err := searchUnsolved(ctx, &lg, t, maxFMR)
 		if err != nil {
 			return fmt.Errorf("reverse search with %s: %w", prints[i].path, err)
 		}
@@ -348,7 +347,7 @@ func reverseSearch(ctx context.Context, res *latentResult, prints []sample, mate
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		res.ReverseMsPerEnrolmentMedian, res.ReverseMsPerEnrolmentP99 = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99))
-		res.ReverseFound = float64(found) / float64(mated)
+		res.ReverseFound = 100 * float64(found) / float64(mated)
 	}
 	return nil
 }
@@ -429,11 +428,11 @@ func printLatent(w io.Writer, r latentResult) {
 	fmt.Fprintf(w, "minutiae (median): exemplar %d, latent image %d (%d images with fewer than 2), marking %d\n",
 		r.ExemplarMinutiaeMedian, r.ImageMinutiaeMedian, r.ImageNoMinutiae, r.MarkedMinutiaeMedian)
 	fmt.Fprintf(w, "%-16s %9s %9s %9s\n", "", "rank-1", "rank-10", "rank-100")
-	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "image latents", 100*r.ImageRank1, 100*r.ImageRank10, 100*r.ImageRank100)
-	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked latents", 100*r.MarkedRank1, 100*r.MarkedRank10, 100*r.MarkedRank100)
+	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "image latents", r.ImageRank1, r.ImageRank10, r.ImageRank100)
+	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked latents", r.MarkedRank1, r.MarkedRank10, r.MarkedRank100)
 	fmt.Fprintf(w, "search: median %.1f ms, p99 %.1f ms\n", r.SearchMsMedian, r.SearchMsP99)
 	if r.Unsolved > 0 {
 		fmt.Fprintf(w, "reverse search: %d unsolved latents on file (%d mated markings), %d exemplar fingers searched: median %.1f ms, p99 %.1f ms per finger; mated latents found at FMR ≤ %g: %.2f%%\n",
-			r.Unsolved, r.ReverseMated, r.ReverseEnrolments, r.ReverseMsPerEnrolmentMedian, r.ReverseMsPerEnrolmentP99, r.ReverseFMR, 100*r.ReverseFound)
+			r.Unsolved, r.ReverseMated, r.ReverseEnrolments, r.ReverseMsPerEnrolmentMedian, r.ReverseMsPerEnrolmentP99, r.ReverseFMR, r.ReverseFound)
 	}
 }

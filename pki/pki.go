@@ -23,6 +23,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -228,7 +229,8 @@ func caPool(dir string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// ServerTLS returns the server's TLS configuration: TLS 1.3 only; a client
+// ServerTLS returns the server's TLS configuration: TLS 1.3 only (see
+// AllowTLS12 for the option); a client
 // certificate, when given, must come from the local CA. The server then
 // refuses every RPC without one (Unauthenticated) at the RPC level rather
 // than in the handshake, so that the refusal is a status a client can read
@@ -251,6 +253,34 @@ func ServerTLS(dir string) (*tls.Config, error) {
 		ClientAuth:   tls.VerifyClientCertIfGiven,
 		ClientCAs:    pool,
 	}, nil
+}
+
+// TLS12Suites are the only cipher suites AllowTLS12 permits: ECDHE key
+// agreement with AES-GCM, each FIPS-approved (SP 800-52 Rev. 2). No CBC
+// (padding-oracle history), no ChaCha20-Poly1305 (not FIPS-approved), no
+// static RSA key exchange (no forward secrecy). The ECDSA suites are those
+// the local CA's P-256 server certificate can use; the RSA ones serve an
+// operator's RSA certificate.
+var TLS12Suites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+}
+
+// TLS12Curves are the key agreement groups AllowTLS12 permits: the NIST
+// curves P-256 and P-384, FIPS-approved.
+var TLS12Curves = []tls.CurveID{tls.CurveP256, tls.CurveP384}
+
+// AllowTLS12 lets a server configuration also accept TLS 1.2, for
+// booking stations whose software cannot speak 1.3 yet, with only
+// TLS12Suites and TLS12Curves (which then also apply to TLS 1.3's key
+// agreement; TLS 1.3's own suites are all AES-GCM or ChaCha20, and Go
+// leaves ChaCha20 out in FIPS mode). The default stays TLS 1.3 only.
+func AllowTLS12(cfg *tls.Config) {
+	cfg.MinVersion = tls.VersionTLS12
+	cfg.CipherSuites = slices.Clone(TLS12Suites)
+	cfg.CurvePreferences = slices.Clone(TLS12Curves)
 }
 
 // ClientTLS returns a client's TLS configuration with the certificate

@@ -20,7 +20,8 @@ type AuditLog interface {
 }
 
 // Audit is the interceptor that writes one audit record per RPC before its
-// response is sent: time, the caller's station and role, the method, the
+// response is sent: time, the caller's station, role and person (from a
+// verified person token), the method, the
 // subject ids the request touched, the candidate ids the response returned
 // and the status code. Refused calls (no certificate, revoked, denied) are
 // recorded too. Health checks are not: they touch no data and load
@@ -30,7 +31,7 @@ func (s *Server) Audit(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	if s.audit == nil || strings.HasPrefix(info.FullMethod, "/grpc.health.") {
 		return handler(ctx, req)
 	}
-	start := time.Now()
+	start := s.now()
 	slot := &identitySlot{}
 	resp, err := handler(context.WithValue(ctx, identitySlotKey{}, slot), req)
 	rec := &store.AuditRecord{
@@ -41,7 +42,7 @@ func (s *Server) Audit(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		Code:       uint32(status.Code(err)),
 	}
 	if slot.ok {
-		rec.Station, rec.Role = slot.id.Station, string(slot.id.Role)
+		rec.Station, rec.Role, rec.Person = slot.id.Station, string(slot.id.Role), slot.id.Person
 	} else {
 		rec.Station = caller(ctx) // whoever failed: the name presented, or the address
 	}
@@ -54,6 +55,35 @@ func (s *Server) Audit(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 		return nil, status.Error(codes.Internal, "the audit trail could not record this call")
 	}
 	return resp, err
+}
+
+// LockoutMethod is the method name of the audit record that marks the
+// start of a client's lockout (lockout.go); no RPC has this name.
+const LockoutMethod = "whorl.lockout"
+
+// lockedOut records the start of a lockout: a log line and an audit
+// record of its own, naming the station (or, without a verified
+// certificate, the name or address presented), with the code the
+// refused calls get. A record that cannot be written is logged; the call
+// that caused the lockout is failing anyway.
+func (s *Server) lockedOut(ctx context.Context, id Identity, until time.Time) {
+	rec := &store.AuditRecord{
+		Time: s.now(), Method: LockoutMethod, Code: uint32(codes.PermissionDenied),
+		Station: id.Station, Role: string(id.Role), Person: id.Person,
+	}
+	if rec.Station == "" {
+		rec.Station = caller(ctx)
+	}
+	s.log.Warn("client locked out after repeated failed calls", "station", rec.Station, "key", clientKey(ctx),
+		"until", until.UTC().Format(time.RFC3339))
+	if s.audit == nil {
+		return
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := s.audit.AppendAudit(actx, rec); err != nil {
+		s.log.Error("audit record of a lockout not written", "station", rec.Station, "err", err)
+	}
 }
 
 // subjectsOf lists the subject ids a request names.
@@ -108,13 +138,14 @@ func (s *Server) QueryAudit(ctx context.Context, req *whorlv1.QueryAuditRequest)
 	checkID(&v, "station", req.GetStation(), maxSubjectIDBytes, false)
 	checkID(&v, "subject_id", req.GetSubjectId(), maxSubjectIDBytes, false)
 	checkID(&v, "method", req.GetMethod(), maxSubjectIDBytes, false)
+	checkID(&v, "person", req.GetPerson(), maxPersonBytes, false)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	if s.audit == nil {
 		return nil, status.Error(codes.FailedPrecondition, "this server keeps no audit trail")
 	}
-	f := store.AuditFilter{Station: req.GetStation(), Subject: req.GetSubjectId(), Method: req.GetMethod()}
+	f := store.AuditFilter{Station: req.GetStation(), Subject: req.GetSubjectId(), Method: req.GetMethod(), Person: req.GetPerson()}
 	if n := req.GetFromUnixNanos(); n > 0 {
 		f.From = time.Unix(0, n)
 	}
@@ -133,7 +164,7 @@ func (s *Server) QueryAudit(ctx context.Context, req *whorlv1.QueryAuditRequest)
 	for _, r := range recs {
 		resp.Records = append(resp.Records, &whorlv1.AuditRecord{
 			Seq: r.Seq, TimeUnixNanos: r.Time.UnixNano(), Station: r.Station, Role: r.Role, Method: r.Method,
-			SubjectIds: r.Subjects, CandidateIds: r.Candidates, Code: r.Code,
+			SubjectIds: r.Subjects, CandidateIds: r.Candidates, Code: r.Code, Person: r.Person, LatentIds: r.Latents,
 		})
 	}
 	return resp, nil

@@ -3,6 +3,9 @@ package server
 import (
 	"context"
 	"crypto/x509"
+	"errors"
+	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -65,11 +68,13 @@ func Allowed(method string, role Role) bool {
 }
 
 // Identity is who is calling: the station named by the client
-// certificate, and its role.
+// certificate, its role, and the person at the station when the call
+// carried a verified person token.
 type Identity struct {
 	Station string
 	Role    Role
 	Serial  string // the certificate's serial number, hex
+	Person  string // from the person token; "" if the call carried none
 }
 
 // identitySlot is where authorize leaves the caller's identity for the
@@ -117,21 +122,91 @@ func identityOf(cert *x509.Certificate) (Identity, error) {
 	return Identity{}, status.Errorf(codes.Unauthenticated, "the client certificate names no role (%v)", cert.Subject.OrganizationalUnit)
 }
 
-// authorize authenticates the caller and decides the method by the table.
+// authorize decides a call before it runs: a locked-out client is
+// refused at once; a client over the slow-down threshold waits first
+// (holding nothing but its own stream); then the caller is
+// authenticated by its certificate and, if it carries one or the policy
+// requires one, its person token, and the method is decided by the
+// table. Authentication and authorisation failures count towards the
+// abuse limits (lockout.go).
 func (s *Server) authorize(ctx context.Context, method string) error {
+	key := clientKey(ctx)
+	if s.lockout != nil {
+		until, delay := s.lockout.check(key, s.now())
+		if !until.IsZero() {
+			s.log.Warn("locked out", "method", method, "caller", caller(ctx), "until", until.UTC().Format(time.RFC3339))
+			return status.Errorf(codes.PermissionDenied, "locked out until %s after repeated failed calls; ask the administrator",
+				until.UTC().Format(time.RFC3339))
+		}
+		if delay > 0 {
+			if err := s.sleep(ctx, delay); err != nil {
+				return status.FromContextError(err).Err()
+			}
+		}
+	}
+	id, err := s.decide(ctx, method)
+	if c := status.Code(err); s.lockout != nil && (c == codes.Unauthenticated || c == codes.PermissionDenied) {
+		if locked, until := s.lockout.fail(key, s.now()); locked {
+			s.lockedOut(ctx, id, until)
+		}
+	}
+	return err
+}
+
+// decide authenticates the caller and decides the method by the table.
+// The identity is returned as far as it was established.
+func (s *Server) decide(ctx context.Context, method string) (Identity, error) {
 	id, err := s.authenticate(ctx)
 	if err != nil {
 		s.log.Warn("authentication failed", "method", method, "err", status.Convert(err).Message())
-		return err
+		return Identity{}, err
 	}
-	if slot, ok := ctx.Value(identitySlotKey{}).(*identitySlot); ok {
+	slot, _ := ctx.Value(identitySlotKey{}).(*identitySlot)
+	if slot != nil {
 		slot.id, slot.ok = id, true
 	}
-	if !Allowed(method, id.Role) {
-		s.log.Warn("permission denied", "method", method, "station", id.Station, "role", string(id.Role))
-		return status.Errorf(codes.PermissionDenied, "role %s may not call %s", id.Role, method)
+	id.Person, err = s.authenticatePerson(ctx, method)
+	if err != nil {
+		s.log.Warn("person token refused", "method", method, "station", id.Station, "err", status.Convert(err).Message())
+		return id, err
 	}
-	return nil
+	if slot != nil {
+		slot.id = id
+	}
+	if !Allowed(method, id.Role) {
+		s.log.Warn("permission denied", "method", method, "station", id.Station, "role", string(id.Role), "person", id.Person)
+		return id, status.Errorf(codes.PermissionDenied, "role %s may not call %s", id.Role, method)
+	}
+	return id, nil
+}
+
+// authenticatePerson verifies the call's person token and returns the
+// person it names. A token that is present is always verified (a bad one
+// is Unauthenticated, never ignored); an absent one is Unauthenticated
+// only under RequirePersonToken, and never for health checks, which load
+// balancers send without a person.
+func (s *Server) authenticatePerson(ctx context.Context, method string) (string, error) {
+	token, present, err := bearerToken(ctx)
+	switch {
+	case err != nil:
+		return "", status.Errorf(codes.Unauthenticated, "person token: %v", err)
+	case !present:
+		if s.requirePerson && !strings.HasPrefix(method, "/grpc.health.") {
+			return "", status.Error(codes.Unauthenticated, "a person token is required: send the metadata \"authorization: Bearer <token>\"")
+		}
+		return "", nil
+	case s.person == nil:
+		return "", status.Error(codes.Unauthenticated, "person token: this server is configured to accept none")
+	}
+	person, err := s.person.Verify(token, s.now())
+	if errors.Is(err, errKeysUnavailable) {
+		s.log.Error("person tokens cannot be verified", "err", err)
+		return "", status.Error(codes.Unavailable, "the server cannot verify person tokens now: its issuer keys do not load")
+	}
+	if err != nil {
+		return "", status.Errorf(codes.Unauthenticated, "person token refused: %v", err)
+	}
+	return person, nil
 }
 
 // Authorize is the unary interceptor that decides every RPC before it

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"crypto/x509"
 	"log/slog"
 	"runtime"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -41,6 +43,23 @@ type Config struct {
 	// NoAuth serves every caller as admin: only for `serve --insecure` on
 	// a loopback address.
 	NoAuth bool
+	// PersonTokens verifies the person tokens calls carry (metadata
+	// "authorization: Bearer <JWT>"). Nil accepts none: a call that
+	// carries one is refused rather than served as if the person had
+	// been recorded.
+	PersonTokens *PersonVerifier
+	// RequirePersonToken refuses every call but health checks without a
+	// valid person token (Unauthenticated).
+	RequirePersonToken bool
+	// Lockout sets the abuse limits; the zero value is the documented
+	// defaults (lockout.go).
+	Lockout LockoutConfig
+	// Now is the clock of audit records, token expiry and the abuse
+	// limits; default time.Now. Tests inject one.
+	Now func() time.Time
+	// Sleep waits out a slowed client's delay, or until ctx is done;
+	// default a timer. Tests inject one that advances their clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Server implements Whorl's gRPC services.
@@ -51,15 +70,20 @@ type Server struct {
 	whorlv1.UnimplementedAdminServiceServer
 	whorlv1.UnimplementedAuditServiceServer
 
-	gallery     *matcher.Gallery
-	store       Store
-	locks       *subjectLocks
-	searches    chan struct{} // a token per running search
-	extractions chan struct{} // a token per running decode and extraction
-	log         *slog.Logger
-	revoked     func(*x509.Certificate) bool
-	noAuth      bool
-	audit       AuditLog
+	gallery       *matcher.Gallery
+	store         Store
+	locks         *subjectLocks
+	searches      chan struct{} // a token per running search
+	extractions   chan struct{} // a token per running decode and extraction
+	log           *slog.Logger
+	revoked       func(*x509.Certificate) bool
+	noAuth        bool
+	audit         AuditLog
+	person        *PersonVerifier
+	requirePerson bool
+	lockout       *lockout // nil when disabled
+	now           func() time.Time
+	sleep         func(context.Context, time.Duration) error
 }
 
 // New returns a Server for the configuration.
@@ -73,16 +97,31 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleepContext
+	}
+	var lock *lockout
+	if !cfg.Lockout.Disabled {
+		lock = newLockout(cfg.Lockout)
+	}
 	return &Server{
-		gallery:     cfg.Gallery,
-		store:       cfg.Store,
-		locks:       newSubjectLocks(),
-		searches:    make(chan struct{}, cfg.MaxSearches),
-		extractions: make(chan struct{}, cfg.MaxExtractions),
-		log:         cfg.Logger,
-		revoked:     cfg.Revoked,
-		noAuth:      cfg.NoAuth,
-		audit:       cfg.Audit,
+		gallery:       cfg.Gallery,
+		store:         cfg.Store,
+		locks:         newSubjectLocks(),
+		searches:      make(chan struct{}, cfg.MaxSearches),
+		extractions:   make(chan struct{}, cfg.MaxExtractions),
+		log:           cfg.Logger,
+		revoked:       cfg.Revoked,
+		noAuth:        cfg.NoAuth,
+		audit:         cfg.Audit,
+		person:        cfg.PersonTokens,
+		requirePerson: cfg.RequirePersonToken,
+		lockout:       lock,
+		now:           cfg.Now,
+		sleep:         cfg.Sleep,
 	}
 }
 

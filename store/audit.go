@@ -41,6 +41,11 @@ type AuditRecord struct {
 	Candidates []string
 	// Code is the gRPC status code of the response.
 	Code uint32
+	// Person is the person behind the station, named by a verified person
+	// token (an OIDC token); "" if the call carried none.
+	Person string
+	// Latents are the latent print ids the RPC touched.
+	Latents []string
 	// PrevHash is set by AppendAudit: the SHA-256 of the previous record's
 	// stored encoding, 32 zero bytes for the first record.
 	PrevHash []byte
@@ -57,6 +62,8 @@ type AuditFilter struct {
 	Subject string
 	// Method matches the full gRPC method name exactly.
 	Method string
+	// Person matches the record's Person exactly.
+	Person string
 }
 
 // AuditReport is the outcome of VerifyAudit.
@@ -138,6 +145,8 @@ func (s *Store) AppendAudit(ctx context.Context, r *AuditRecord) error {
 		CandidateIds:  validUTF8s(r.Candidates),
 		Code:          r.Code,
 		PrevHash:      bytes.Clone(c.lastHash[:]),
+		Person:        validUTF8(r.Person),
+		LatentIds:     validUTF8s(r.Latents),
 	}
 	pt, err := proto.MarshalOptions{Deterministic: true}.Marshal(rec)
 	if err != nil {
@@ -266,6 +275,8 @@ func (f *AuditFilter) matches(r *whorlv1.StoredAuditRecord) bool {
 		return false
 	case f.Method != "" && r.GetMethod() != f.Method:
 		return false
+	case f.Person != "" && r.GetPerson() != f.Person:
+		return false
 	case f.Subject != "" && !slices.Contains(r.GetSubjectIds(), f.Subject) && !slices.Contains(r.GetCandidateIds(), f.Subject):
 		return false
 	}
@@ -296,6 +307,8 @@ func auditRecord(r *whorlv1.StoredAuditRecord) AuditRecord {
 		Subjects:   r.GetSubjectIds(),
 		Candidates: r.GetCandidateIds(),
 		Code:       r.GetCode(),
+		Person:     r.GetPerson(),
+		Latents:    r.GetLatentIds(),
 		PrevHash:   r.GetPrevHash(),
 	}
 }

@@ -29,18 +29,19 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 }
 
 func runAuditQuery(args []string, stdout, stderr io.Writer) int {
-	var from, to, station, subject, method, pageToken string
+	var from, to, station, subject, method, person, pageToken string
 	var pageSize int
 	return clientCommand("audit query", "", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&from, "from", "", "records at or after this time (RFC 3339)")
 		fs.StringVar(&to, "to", "", "records before this time (RFC 3339)")
 		fs.StringVar(&station, "station", "", "records of this station (certificate name)")
 		fs.StringVar(&subject, "subject", "", "records touching this subject id")
+		fs.StringVar(&person, "person", "", "records of this person (the name the person token gave)")
 		fs.StringVar(&method, "method", "", "records of this method (e.g. /whorl.v1.GalleryService/Enroll)")
 		fs.IntVar(&pageSize, "page-size", 100, "records per page (1-1000)")
 		fs.StringVar(&pageToken, "page-token", "", "the next-page token a previous query printed")
 	}, 0, 0, func(ctx context.Context, conn *grpc.ClientConn, c *clientFlags, _ []string) error {
-		req := &whorlv1.QueryAuditRequest{Station: station, SubjectId: subject, Method: method, PageSize: uint32(pageSize), PageToken: pageToken}
+		req := &whorlv1.QueryAuditRequest{Station: station, SubjectId: subject, Method: method, Person: person, PageSize: uint32(pageSize), PageToken: pageToken}
 		for _, t := range []struct {
 			flag, value string
 			dst         *int64
@@ -61,15 +62,19 @@ func runAuditQuery(args []string, stdout, stderr io.Writer) int {
 		if c.json {
 			recs := []map[string]any{}
 			for _, r := range resp.Records {
-				recs = append(recs, map[string]any{"seq": r.Seq, "time": time.Unix(0, r.TimeUnixNanos).UTC(), "station": r.Station, "role": r.Role,
-					"method": r.Method, "subjects": r.SubjectIds, "candidates": r.CandidateIds, "code": codes.Code(r.Code).String()})
+				recs = append(recs, map[string]any{"seq": r.Seq, "time": time.Unix(0, r.TimeUnixNanos).UTC(), "station": r.Station, "role": r.Role, "person": r.Person,
+					"method": r.Method, "subjects": r.SubjectIds, "candidates": r.CandidateIds, "latents": r.LatentIds, "code": codes.Code(r.Code).String()})
 			}
 			return writeJSON(stdout, map[string]any{"records": recs, "next_page_token": resp.NextPageToken})
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SEQ\tTIME\tSTATION\tROLE\tMETHOD\tSUBJECTS\tCANDIDATES\tCODE")
+		fmt.Fprintln(tw, "SEQ\tTIME\tSTATION\tPERSON\tROLE\tMETHOD\tSUBJECTS\tCANDIDATES\tCODE")
 		for _, r := range resp.Records {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%v\t%d\t%s\n", r.Seq, time.Unix(0, r.TimeUnixNanos).UTC().Format(time.RFC3339), r.Station, r.Role,
+			p := r.Person
+			if p == "" {
+				p = "-"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%v\t%d\t%s\n", r.Seq, time.Unix(0, r.TimeUnixNanos).UTC().Format(time.RFC3339), r.Station, p, r.Role,
 				r.Method, r.SubjectIds, len(r.CandidateIds), codes.Code(r.Code))
 		}
 		tw.Flush()

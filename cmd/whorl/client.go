@@ -34,6 +34,7 @@ type clientFlags struct {
 	json         bool
 	insecure     bool
 	timeout      time.Duration
+	personToken  string // file holding the person token
 }
 
 func (c *clientFlags) register(fs *flag.FlagSet) {
@@ -44,13 +45,52 @@ func (c *clientFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.cert, "cert", "", "client certificate (default: the administrator's, DIR/tls/admin.pem)")
 	fs.StringVar(&c.key, "key", "", "its private key (default: DIR/tls/admin-key.pem)")
 	fs.BoolVar(&c.insecure, "insecure", false, "talk to a server started with --insecure (no TLS; loopback only)")
+	fs.StringVar(&c.personToken, "person-token", "", "file holding the person's token (an OIDC JWT), sent with every call as \"authorization: Bearer\" (default: the token in $"+personTokenEnv+", if set)")
 }
+
+// personTokenEnv holds the person token itself when --person-token is not
+// given.
+const personTokenEnv = "WHORL_PERSON_TOKEN"
+
+// personTokenValue reads the person token: from --person-token's file,
+// else from the environment; "" for none.
+func (c *clientFlags) personTokenValue() (string, error) {
+	if c.personToken == "" {
+		return strings.TrimSpace(os.Getenv(personTokenEnv)), nil
+	}
+	data, err := os.ReadFile(c.personToken)
+	if err != nil {
+		return "", fmt.Errorf("--person-token: %w", err)
+	}
+	tok := strings.TrimSpace(string(data))
+	if tok == "" {
+		return "", fmt.Errorf("--person-token: %s is empty", c.personToken)
+	}
+	return tok, nil
+}
+
+// bearer sends the person token with every call. It requires transport
+// security, so gRPC never sends it over a connection without TLS.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return true }
 
 // dial connects with the client certificate from the data directory,
 // trusting only the installation's CA.
 func (c *clientFlags) dial() (*grpc.ClientConn, error) {
 	opts := grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(server.MaxMessageBytes), grpc.MaxCallRecvMsgSize(server.MaxMessageBytes))
+	token, err := c.personTokenValue()
+	if err != nil {
+		return nil, err
+	}
 	if c.insecure {
+		if token != "" {
+			return nil, fmt.Errorf("a person token is sent only over TLS, not with --insecure (unset $%s)", personTokenEnv)
+		}
 		host, _, err := net.SplitHostPort(c.server)
 		if err != nil || !isLoopback(host) {
 			return nil, fmt.Errorf("--insecure talks only to a loopback address, not %q", c.server)
@@ -73,7 +113,11 @@ func (c *clientFlags) dial() (*grpc.ClientConn, error) {
 		return nil, fmt.Errorf("--server %q: %w", c.server, err)
 	}
 	cfg.ServerName = host
-	return grpc.NewClient(c.server, grpc.WithTransportCredentials(credentials.NewTLS(cfg)), opts)
+	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(cfg)), opts}
+	if token != "" {
+		dialOpts = append(dialOpts, grpc.WithPerRPCCredentials(bearer(token)))
+	}
+	return grpc.NewClient(c.server, dialOpts...)
 }
 
 // fail prints an RPC error readably and returns exit code 1.

@@ -58,6 +58,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	maxSearches := fs.Int("max-searches", 0, "searches running at once before ResourceExhausted (0: 2)")
 	keyFile := fs.String("data-key-file", "", "read the 32-byte data key from this file (64 hex digits, owner-only) instead of DIR/store/datakey: for a key the operator keeps elsewhere")
 	metricsAddr := fs.String("metrics", defaultMetrics, "address of the Prometheus metrics endpoint (/metrics), kept local; empty: none")
+	tls12 := fs.Bool("tls12", false, "also accept TLS 1.2, with FIPS-approved ECDHE AES-GCM suites and curves P-256/P-384 only (default: TLS 1.3 only)")
+	var person personFlags
+	fs.StringVar(&person.issuer, "person-issuer", "", "accept person tokens (OIDC JWTs, metadata \"authorization: Bearer <JWT>\") from this issuer: their exact iss")
+	fs.StringVar(&person.audience, "person-audience", "", "the audience person tokens must name (the client id the provider issued for Whorl)")
+	fs.StringVar(&person.keys, "person-keys", "", "the issuer's key set (JWKS JSON), saved from the provider; read again when it changes")
+	fs.StringVar(&person.claim, "person-claim", server.DefaultPersonClaim, "the token claim naming the person (\"sub\" when absent)")
+	fs.BoolVar(&person.require, "require-person-token", false, "refuse every RPC but health checks without a valid person token (Unauthenticated)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -66,7 +73,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	// After the first signal, a second one ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
-	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, metrics: *metricsAddr, keyFile: *keyFile}
+	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, metrics: *metricsAddr, keyFile: *keyFile,
+		tls12: *tls12, person: person}
 	if err := serve(ctx, opts, log, stdout); err != nil {
 		log.Error("serve", "err", err)
 		return 1
@@ -81,6 +89,36 @@ type serveOptions struct {
 	maxSearches  int
 	metrics      string // address of /metrics, "" for none
 	keyFile      string // the operator's data key file, "" for DIR/store/datakey
+	tls12        bool   // also accept TLS 1.2 (pki.AllowTLS12)
+	person       personFlags
+}
+
+// personFlags are serve's person token flags.
+type personFlags struct {
+	issuer, audience, keys, claim string
+	require                       bool
+}
+
+// verifier checks the person token flags and loads the key set: all of
+// issuer, audience and keys, or none; nil when none.
+func (p personFlags) verifier() (*server.PersonVerifier, error) {
+	if p.issuer == "" && p.audience == "" && p.keys == "" {
+		if p.require {
+			return nil, errors.New("--require-person-token needs --person-issuer, --person-audience and --person-keys")
+		}
+		if p.claim != "" && p.claim != server.DefaultPersonClaim {
+			return nil, errors.New("--person-claim needs --person-issuer, --person-audience and --person-keys")
+		}
+		return nil, nil
+	}
+	if p.issuer == "" || p.audience == "" || p.keys == "" {
+		return nil, errors.New("person tokens need all of --person-issuer, --person-audience and --person-keys")
+	}
+	v, err := server.NewPersonVerifier(server.PersonConfig{Issuer: p.issuer, Audience: p.audience, KeysFile: p.keys, Claim: p.claim})
+	if err != nil {
+		return nil, fmt.Errorf("--person-keys: %w", err)
+	}
+	return v, nil
 }
 
 // serve runs the server until ctx is done (SIGTERM or SIGINT in the
@@ -94,10 +132,17 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", listen, err)
 	}
+	personTokens, err := o.person.verifier()
+	if err != nil {
+		return err
+	}
 	var creds credentials.TransportCredentials
 	if insecureMode {
 		if !isLoopback(host) {
 			return fmt.Errorf("--insecure serves only on a loopback address, not %q", host)
+		}
+		if personTokens != nil || o.person.require || o.tls12 {
+			return errors.New("--insecure has no TLS: person tokens and --tls12 need it (a bearer token must not cross the wire in clear)")
 		}
 		log.Warn("INSECURE: serving without TLS or client certificates; fingerprint data crosses the wire in clear. For development on this machine only.")
 		creds = insecure.NewCredentials()
@@ -116,6 +161,9 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 		cfg, err := pki.ServerTLS(tlsDir(data))
 		if err != nil {
 			return err
+		}
+		if o.tls12 {
+			pki.AllowTLS12(cfg)
 		}
 		creds = credentials.NewTLS(cfg)
 	}
@@ -150,7 +198,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	}()
 
 	var gallery matcher.Gallery
-	cfg := server.Config{Gallery: &gallery, Store: st, Audit: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode}
+	cfg := server.Config{Gallery: &gallery, Store: st, Audit: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode,
+		PersonTokens: personTokens, RequirePersonToken: o.person.require}
 	if !insecureMode {
 		cfg.Revoked = pki.NewRevocations(tlsDir(data)).IsRevoked
 	}
@@ -178,11 +227,21 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 		return err
 	}
 	mode := "TLS 1.3, client certificates with roles required; credentials in " + tlsDir(data)
+	if o.tls12 {
+		mode = "TLS 1.3 or 1.2 (FIPS-approved AES-GCM suites), client certificates with roles required; credentials in " + tlsDir(data)
+	}
+	switch {
+	case o.person.require:
+		mode += "; person tokens required"
+	case personTokens != nil:
+		mode += "; person tokens accepted"
+	}
 	if insecureMode {
 		mode = "INSECURE, no TLS"
 	}
 	fmt.Fprintf(stdout, "whorl: serving on %s (%s)\n", lis.Addr(), mode)
-	log.Info("serving", "addr", lis.Addr().String(), "tls", !insecureMode, "fips140", fips140.Enabled())
+	log.Info("serving", "addr", lis.Addr().String(), "tls", !insecureMode, "tls12", o.tls12, "fips140", fips140.Enabled(),
+		"person_tokens", personTokens != nil, "person_token_required", o.person.require)
 
 	if metricsLis != nil {
 		mux := http.NewServeMux()

@@ -1502,8 +1502,11 @@ type QueryAuditRequest struct {
 	SubjectId string `protobuf:"bytes,4,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
 	Method    string `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
 	// page_size is at most 1000; 0 means 100.
-	PageSize      uint32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize  uint32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// person, when set, must match the record's person exactly (the name
+	// the caller's person token gave).
+	Person        string `protobuf:"bytes,8,opt,name=person,proto3" json:"person,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1587,6 +1590,13 @@ func (x *QueryAuditRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *QueryAuditRequest) GetPerson() string {
+	if x != nil {
+		return x.Person
+	}
+	return ""
+}
+
 type QueryAuditResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Records       []*AuditRecord         `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
@@ -1651,7 +1661,12 @@ type AuditRecord struct {
 	SubjectIds    []string               `protobuf:"bytes,6,rep,name=subject_ids,json=subjectIds,proto3" json:"subject_ids,omitempty"`
 	CandidateIds  []string               `protobuf:"bytes,7,rep,name=candidate_ids,json=candidateIds,proto3" json:"candidate_ids,omitempty"`
 	// code is the gRPC status code the call ended with.
-	Code          uint32 `protobuf:"varint,8,opt,name=code,proto3" json:"code,omitempty"`
+	Code uint32 `protobuf:"varint,8,opt,name=code,proto3" json:"code,omitempty"`
+	// person is the person behind the station, from the verified person
+	// token the call carried; empty if it carried none.
+	Person string `protobuf:"bytes,9,opt,name=person,proto3" json:"person,omitempty"`
+	// latent_ids are the latent print ids the call touched.
+	LatentIds     []string `protobuf:"bytes,10,rep,name=latent_ids,json=latentIds,proto3" json:"latent_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1740,6 +1755,20 @@ func (x *AuditRecord) GetCode() uint32 {
 		return x.Code
 	}
 	return 0
+}
+
+func (x *AuditRecord) GetPerson() string {
+	if x != nil {
+		return x.Person
+	}
+	return ""
+}
+
+func (x *AuditRecord) GetLatentIds() []string {
+	if x != nil {
+		return x.LatentIds
+	}
+	return nil
 }
 
 var File_whorl_v1_service_proto protoreflect.FileDescriptor
@@ -1847,7 +1876,7 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\rBackupRequest\x12\x1c\n" +
 	"\tdirectory\x18\x01 \x01(\tR\tdirectory\".\n" +
 	"\x0eBackupResponse\x12\x1c\n" +
-	"\tdirectory\x18\x01 \x01(\tR\tdirectory\"\xec\x01\n" +
+	"\tdirectory\x18\x01 \x01(\tR\tdirectory\"\x84\x02\n" +
 	"\x11QueryAuditRequest\x12&\n" +
 	"\x0ffrom_unix_nanos\x18\x01 \x01(\x03R\rfromUnixNanos\x12\"\n" +
 	"\rto_unix_nanos\x18\x02 \x01(\x03R\vtoUnixNanos\x12\x18\n" +
@@ -1857,10 +1886,11 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\x06method\x18\x05 \x01(\tR\x06method\x12\x1b\n" +
 	"\tpage_size\x18\x06 \x01(\rR\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\a \x01(\tR\tpageToken\"m\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\x12\x16\n" +
+	"\x06person\x18\b \x01(\tR\x06person\"m\n" +
 	"\x12QueryAuditResponse\x12/\n" +
 	"\arecords\x18\x01 \x03(\v2\x15.whorl.v1.AuditRecordR\arecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe7\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9e\x02\n" +
 	"\vAuditRecord\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12&\n" +
 	"\x0ftime_unix_nanos\x18\x02 \x01(\x03R\rtimeUnixNanos\x12\x18\n" +
@@ -1870,7 +1900,11 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\vsubject_ids\x18\x06 \x03(\tR\n" +
 	"subjectIds\x12#\n" +
 	"\rcandidate_ids\x18\a \x03(\tR\fcandidateIds\x12\x12\n" +
-	"\x04code\x18\b \x01(\rR\x04code2S\n" +
+	"\x04code\x18\b \x01(\rR\x04code\x12\x16\n" +
+	"\x06person\x18\t \x01(\tR\x06person\x12\x1d\n" +
+	"\n" +
+	"latent_ids\x18\n" +
+	" \x03(\tR\tlatentIds2S\n" +
 	"\x11ExtractionService\x12>\n" +
 	"\aExtract\x12\x18.whorl.v1.ExtractRequest\x1a\x19.whorl.v1.ExtractResponse2\xb7\x02\n" +
 	"\x0eGalleryService\x12;\n" +

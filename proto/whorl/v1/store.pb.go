@@ -261,7 +261,14 @@ type StoredAuditRecord struct {
 	Code uint32 `protobuf:"varint,8,opt,name=code,proto3" json:"code,omitempty"`
 	// SHA-256 of the previous record's stored encoding; 32 zero bytes in the
 	// first record.
-	PrevHash      []byte `protobuf:"bytes,9,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
+	PrevHash []byte `protobuf:"bytes,9,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"`
+	// The person behind the station, named by a verified person token (an
+	// OIDC token); empty if the call carried none. Fields 10 and 11 were
+	// added later: left empty they are not encoded, so records written
+	// before them encode, and hash, exactly as they did.
+	Person string `protobuf:"bytes,10,opt,name=person,proto3" json:"person,omitempty"`
+	// The latent print ids the RPC touched.
+	LatentIds     []string `protobuf:"bytes,11,rep,name=latent_ids,json=latentIds,proto3" json:"latent_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -359,6 +366,20 @@ func (x *StoredAuditRecord) GetPrevHash() []byte {
 	return nil
 }
 
+func (x *StoredAuditRecord) GetPerson() string {
+	if x != nil {
+		return x.Person
+	}
+	return ""
+}
+
+func (x *StoredAuditRecord) GetLatentIds() []string {
+	if x != nil {
+		return x.LatentIds
+	}
+	return nil
+}
+
 var File_whorl_v1_store_proto protoreflect.FileDescriptor
 
 const file_whorl_v1_store_proto_rawDesc = "" +
@@ -382,7 +403,7 @@ const file_whorl_v1_store_proto_rawDesc = "" +
 	"subject_id\x18\x02 \x01(\tR\tsubjectId\x12\x1a\n" +
 	"\breplaced\x18\x03 \x01(\bR\breplaced\x12&\n" +
 	"\x0ftime_unix_nanos\x18\x04 \x01(\x03R\rtimeUnixNanos\x12\x16\n" +
-	"\x06digest\x18\x05 \x01(\fR\x06digest\"\x8a\x02\n" +
+	"\x06digest\x18\x05 \x01(\fR\x06digest\"\xc1\x02\n" +
 	"\x11StoredAuditRecord\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12&\n" +
 	"\x0ftime_unix_nanos\x18\x02 \x01(\x03R\rtimeUnixNanos\x12\x18\n" +
@@ -393,7 +414,11 @@ const file_whorl_v1_store_proto_rawDesc = "" +
 	"subjectIds\x12#\n" +
 	"\rcandidate_ids\x18\a \x03(\tR\fcandidateIds\x12\x12\n" +
 	"\x04code\x18\b \x01(\rR\x04code\x12\x1b\n" +
-	"\tprev_hash\x18\t \x01(\fR\bprevHashB\x8e\x01\n" +
+	"\tprev_hash\x18\t \x01(\fR\bprevHash\x12\x16\n" +
+	"\x06person\x18\n" +
+	" \x01(\tR\x06person\x12\x1d\n" +
+	"\n" +
+	"latent_ids\x18\v \x03(\tR\tlatentIdsB\x8e\x01\n" +
 	"\fcom.whorl.v1B\n" +
 	"StoreProtoP\x01Z1github.com/whorlafis/whorl/proto/whorl/v1;whorlv1\xa2\x02\x03WXX\xaa\x02\bWhorl.V1\xca\x02\bWhorl\\V1\xe2\x02\x14Whorl\\V1\\GPBMetadata\xea\x02\tWhorl::V1b\x06proto3"
 

@@ -142,9 +142,11 @@ func (r *resealer) wait(ctx context.Context) error {
 // A store given its key in Options.DataKey refuses (ErrKey): it has no key
 // directory to write the new key to.
 func (s *Store) RotateKey(ctx context.Context) (uint32, error) {
-	if err := ctx.Err(); err != nil {
+	// Refuse a closed store before a key file is written for nothing.
+	if err := s.acquire(ctx); err != nil {
 		return 0, err
 	}
+	s.closeMu.RUnlock()
 	s.keyMu.Lock()
 	defer s.keyMu.Unlock()
 	if s.keyDir == "" {

@@ -38,6 +38,9 @@ type Config struct {
 	Revoked func(*x509.Certificate) bool
 	// Audit keeps the audit trail; nil keeps none (tests of one service).
 	Audit AuditLog
+	// BackupDir is where Backup writes: each backup goes to a new
+	// directory the request names under it. Empty refuses backups.
+	BackupDir string
 	// NoAuth serves every caller as admin: only for `serve --insecure` on
 	// a loopback address.
 	NoAuth bool
@@ -60,6 +63,7 @@ type Server struct {
 	revoked     func(*x509.Certificate) bool
 	noAuth      bool
 	audit       AuditLog
+	backupDir   string
 }
 
 // New returns a Server for the configuration.
@@ -83,6 +87,7 @@ func New(cfg Config) *Server {
 		revoked:     cfg.Revoked,
 		noAuth:      cfg.NoAuth,
 		audit:       cfg.Audit,
+		backupDir:   cfg.BackupDir,
 	}
 }
 

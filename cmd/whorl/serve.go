@@ -56,7 +56,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", defaultListen, "address to serve gRPC on")
 	insecureFlag := fs.Bool("insecure", false, "serve without TLS, for development on a loopback address only")
 	maxSearches := fs.Int("max-searches", 0, "searches running at once before ResourceExhausted (0: 2)")
-	keyFile := fs.String("data-key-file", "", "read the 32-byte data key from this file (64 hex digits, owner-only) instead of DIR/store/datakey: for a key the operator keeps elsewhere")
+	keyFile := fs.String("data-key-file", "", "the operator's data key, kept elsewhere than DIR/store: a file (64 hex digits, owner-only; one key, which cannot rotate) or a key directory (datakey, datakey.N; rotation writes new keys there)")
+	backupDir := fs.String("backup-dir", "", "directory Backup requests write into, each backup a new directory named by the request (default DIR/backups)")
 	metricsAddr := fs.String("metrics", defaultMetrics, "address of the Prometheus metrics endpoint (/metrics), kept local; empty: none")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -66,7 +67,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	// After the first signal, a second one ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
-	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, metrics: *metricsAddr, keyFile: *keyFile}
+	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, metrics: *metricsAddr, keyFile: *keyFile, backupDir: *backupDir}
 	if err := serve(ctx, opts, log, stdout); err != nil {
 		log.Error("serve", "err", err)
 		return 1
@@ -80,7 +81,8 @@ type serveOptions struct {
 	insecure     bool
 	maxSearches  int
 	metrics      string // address of /metrics, "" for none
-	keyFile      string // the operator's data key file, "" for DIR/store/datakey
+	keyFile      string // the operator's data key file or key directory, "" for DIR/store
+	backupDir    string // where backups go, "" for DIR/backups
 }
 
 // serve runs the server until ctx is done (SIGTERM or SIGINT in the
@@ -121,7 +123,9 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	}
 	storeOpts := store.Options{Logger: log}
 	if o.keyFile != "" {
-		if storeOpts.DataKey, err = store.LoadKeyFile(o.keyFile); err != nil {
+		if st, err := os.Stat(o.keyFile); err == nil && st.IsDir() {
+			storeOpts.KeyDir = o.keyFile
+		} else if storeOpts.DataKey, err = store.LoadKeyFile(o.keyFile); err != nil {
 			return fmt.Errorf("--data-key-file: %w", err)
 		}
 	}
@@ -150,7 +154,11 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	}()
 
 	var gallery matcher.Gallery
-	cfg := server.Config{Gallery: &gallery, Store: st, Audit: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode}
+	backups := o.backupDir
+	if backups == "" {
+		backups = filepath.Join(data, "backups")
+	}
+	cfg := server.Config{Gallery: &gallery, Store: st, Audit: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode, BackupDir: backups}
 	if !insecureMode {
 		cfg.Revoked = pki.NewRevocations(tlsDir(data)).IsRevoked
 	}

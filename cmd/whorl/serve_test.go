@@ -149,13 +149,17 @@ func TestServeEnrollIdentifyRestart(t *testing.T) {
 	_, code = cli("get", "folder-106_3")
 	assert.Equal(t, 0, code)
 
-	backup := filepath.Join(t.TempDir(), "backup")
-	_, code = cli("backup", backup)
+	// Backups go under DIR/backups, named by the request.
+	_, code = cli("backup", "first")
 	require.Equal(t, 0, code)
-	_, err := os.Stat(filepath.Join(backup, "db"))
+	_, err := os.Stat(filepath.Join(data, "backups", "first", "db"))
 	assert.NoError(t, err, "the checkpoint holds the Pebble directory")
-	_, code = cli("backup", backup)
+	_, code = cli("backup", "first")
 	assert.Equal(t, 1, code, "a backup never overwrites")
+	for _, dir := range []string{filepath.Join(t.TempDir(), "elsewhere"), "../escape"} {
+		_, code = cli("backup", dir)
+		assert.Equal(t, 1, code, "a backup outside the backup directory is refused: %s", dir)
+	}
 	_, code = cli("delete", "person-110")
 	require.Equal(t, 0, code)
 	_, code = cli("get", "person-110")

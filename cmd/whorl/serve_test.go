@@ -48,14 +48,16 @@ func (w *addrWriter) Write(p []byte) (int, error) {
 func startServe(t *testing.T, data string) (addr string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &addrWriter{addr: make(chan string, 1)}
+	reported := make(chan string, 1)
+	// Write clears w.addr under its lock; the test reads its own copy.
+	w := &addrWriter{addr: reported}
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() {
 		done <- serve(ctx, serveOptions{data: data, listen: "127.0.0.1:0", metrics: "127.0.0.1:0"}, log, w)
 	}()
 	select {
-	case addr = <-w.addr:
+	case addr = <-reported:
 	case err := <-done:
 		t.Fatalf("serve ended: %v", err)
 	case <-time.After(60 * time.Second):

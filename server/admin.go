@@ -25,23 +25,10 @@ const maxBackupName = 1024
 // the client's choosing: an administrator's certificate should not let its
 // holder write a copy of the database anywhere the server may write.
 func (s *Server) Backup(ctx context.Context, req *whorlv1.BackupRequest) (*whorlv1.BackupResponse, error) {
-	name := req.GetDirectory()
-	var v violations
-	switch {
-	case name == "":
-		v.add("directory", "required")
-	case len(name) > maxBackupName:
-		v.add("directory", "%d bytes, at most %d", len(name), maxBackupName)
-	case strings.ContainsFunc(name, unicode.IsControl):
-		v.add("directory", "holds control characters")
-	case !filepath.IsLocal(name):
-		v.add("directory", "must be a name, or a relative path without \"..\", under the server's backup directory")
-	case filepath.Clean(name) == ".":
-		v.add("directory", "must name a new directory under the server's backup directory")
-	}
-	if err := v.err(); err != nil {
+	if err := checkBackupName(req.GetDirectory()); err != nil {
 		return nil, err
 	}
+	name := req.GetDirectory()
 	if s.store == nil {
 		return nil, status.Error(codes.FailedPrecondition, "this server has no store")
 	}
@@ -66,6 +53,26 @@ func (s *Server) Backup(ctx context.Context, req *whorlv1.BackupRequest) (*whorl
 	}
 	s.log.Info("backup written", "directory", dir)
 	return &whorlv1.BackupResponse{Directory: dir}, nil
+}
+
+// checkBackupName accepts a new directory's name, or relative path, under
+// the backup directory: nothing absolute, nothing with "..", not the backup
+// directory itself.
+func checkBackupName(name string) error {
+	var v violations
+	switch {
+	case name == "":
+		v.add("directory", "required")
+	case len(name) > maxBackupName:
+		v.add("directory", "%d bytes, at most %d", len(name), maxBackupName)
+	case strings.ContainsFunc(name, unicode.IsControl):
+		v.add("directory", "holds control characters")
+	case !filepath.IsLocal(name):
+		v.add("directory", "must be a name, or a relative path without \"..\", under the server's backup directory")
+	case filepath.Clean(name) == ".":
+		v.add("directory", "must name a new directory under the server's backup directory")
+	}
+	return v.err()
 }
 
 // noSymlinkBelow refuses a backup path that passes through a symbolic link

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -113,4 +114,25 @@ func TestKeyRPCs(t *testing.T) {
 	_, err = admin.RotateKeys(ctx, &whorlv1.RotateKeysRequest{})
 	assert.Equal(t, codes.FailedPrecondition, status.Code(err))
 	assert.Contains(t, status.Convert(err).Message(), "supplied by the operator")
+}
+
+// Backup names come from clients: an accepted name always lands strictly
+// inside the backup directory; a refused one is InvalidArgument.
+func FuzzCheckBackupName(f *testing.F) {
+	for _, seed := range []string{"daily", "a/b/c", "", ".", "..", "../x", "a/../..", "/etc", "a\x00b", "./a", "a//b/"} {
+		f.Add(seed)
+	}
+	const root = "/var/backups/whorl"
+	f.Fuzz(func(t *testing.T, name string) {
+		if err := checkBackupName(name); err != nil {
+			if status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("checkBackupName(%q): %v", name, err)
+			}
+			return
+		}
+		rel, err := filepath.Rel(root, filepath.Join(root, filepath.Clean(name)))
+		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
+			t.Fatalf("checkBackupName(%q) accepted a path outside the backup directory: %q", name, rel)
+		}
+	})
 }

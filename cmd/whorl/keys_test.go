@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -270,4 +271,57 @@ func TestKeysAdminOnly(t *testing.T) {
 	}
 	assert.Equal(t, 2, run([]string{"keys", "spin"}, &out, &errOut))
 	assert.Equal(t, 1, run([]string{"keys", "retire", "--server", addr, "--data", data, "zero"}, &out, &errOut))
+}
+
+// startServeOpts is startServe with serve's options given.
+func startServeOpts(t *testing.T, o serveOptions) (addr string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	reported := make(chan string, 1)
+	w := &addrWriter{addr: reported}
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, o, slog.New(slog.DiscardHandler), w) }()
+	select {
+	case addr = <-reported:
+	case err := <-done:
+		t.Fatalf("serve ended: %v", err)
+	}
+	return addr, func() {
+		cancel()
+		require.NoError(t, <-done)
+	}
+}
+
+// The operator's keys: a key directory rotates there, never into the data
+// directory; a single key file does not rotate, and says what to do.
+func TestKeysOperatorKey(t *testing.T) {
+	data, keyDir := filepath.Join(t.TempDir(), "whorl-data"), filepath.Join(t.TempDir(), "keys")
+	require.NoError(t, os.Mkdir(keyDir, 0o700))
+	addr, stop := startServeOpts(t, serveOptions{data: data, listen: "127.0.0.1:0", keyFile: keyDir})
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, run([]string{"keys", "rotate", "--wait", "--poll", "10ms", "--server", addr, "--data", data}, &out, &errOut), errOut.String())
+	require.Equal(t, 0, run([]string{"keys", "retire", "--server", addr, "--data", data, "1"}, &out, &errOut), errOut.String())
+	stop()
+	entries, err := os.ReadDir(keyDir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "datakey.2", entries[0].Name())
+	_, err = os.Stat(filepath.Join(data, "store", "datakey"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "no key in the data directory")
+
+	// One key file: the key of the directory's id 2, copied out.
+	keyFile := filepath.Join(t.TempDir(), "whorl.key")
+	b, err := os.ReadFile(filepath.Join(keyDir, "datakey.2"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(keyFile, b, 0o600))
+	data2 := filepath.Join(t.TempDir(), "whorl-data")
+	addr, stop = startServeOpts(t, serveOptions{data: data2, listen: "127.0.0.1:0", keyFile: keyFile})
+	defer stop()
+	errOut.Reset()
+	assert.Equal(t, 1, run([]string{"keys", "rotate", "--server", addr, "--data", data2}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "FailedPrecondition")
+	assert.Contains(t, errOut.String(), "--data-key-file DIR")
+	out.Reset()
+	require.Equal(t, 0, run([]string{"keys", "status", "--server", addr, "--data", data2}, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "operator's single key file")
 }

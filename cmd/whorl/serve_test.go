@@ -187,13 +187,14 @@ func TestInsecureClientAndServer(t *testing.T) {
 		t.Skipf("reference data absent (%s): skipping", fvcDB1)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &addrWriter{addr: make(chan string, 1)}
+	reported := make(chan string, 1)
+	w := &addrWriter{addr: reported}
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() {
 		done <- serve(ctx, serveOptions{data: t.TempDir(), listen: "127.0.0.1:0", insecure: true}, log, w)
 	}()
-	addr := <-w.addr
+	addr := <-reported
 	defer func() { cancel(); require.NoError(t, <-done) }()
 	var out, errOut bytes.Buffer
 	code := run([]string{"extract", "--insecure", "--server", addr, filepath.Join(fvcDB1, "101_1.tif")}, &out, &errOut)

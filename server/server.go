@@ -40,6 +40,9 @@ type Config struct {
 	Revoked func(*x509.Certificate) bool
 	// Audit keeps the audit trail; nil keeps none (tests of one service).
 	Audit AuditLog
+	// BackupDir is where Backup writes: each backup goes to a new
+	// directory the request names under it. Empty refuses backups.
+	BackupDir string
 	// NoAuth serves every caller as admin: only for `serve --insecure` on
 	// a loopback address.
 	NoAuth bool
@@ -84,6 +87,7 @@ type Server struct {
 	lockout       *lockout // nil when disabled
 	now           func() time.Time
 	sleep         func(context.Context, time.Duration) error
+	backupDir     string
 }
 
 // New returns a Server for the configuration.
@@ -122,6 +126,7 @@ func New(cfg Config) *Server {
 		lockout:       lock,
 		now:           cfg.Now,
 		sleep:         cfg.Sleep,
+		backupDir:     cfg.BackupDir,
 	}
 }
 

@@ -129,6 +129,10 @@ func (s *Store) AppendAudit(ctx context.Context, r *AuditRecord) error {
 		if err := s.loadAuditHead(c); err != nil {
 			return err
 		}
+		if err := s.checkAuditHead(c); err != nil {
+			c.loaded = false
+			return err
+		}
 	}
 
 	if r.Time.IsZero() {
@@ -153,13 +157,14 @@ func (s *Store) AppendAudit(ctx context.Context, r *AuditRecord) error {
 		return fmt.Errorf("store: encoding audit record %d: %w", seq, err)
 	}
 	key := auditKey(seq)
-	if err := s.db.Set(key, s.sealer.seal(key, pt), pebble.Sync); err != nil {
+	hash := sha256.Sum256(pt)
+	if err := s.commitAudit(key, s.sealer.seal(key, pt), seq, hash); err != nil {
 		// The record may or may not have reached the log: read the head
 		// again before the next append.
 		c.loaded = false
 		return fmt.Errorf("store: writing audit record %d: %w", seq, err)
 	}
-	c.lastSeq, c.lastHash = seq, sha256.Sum256(pt)
+	c.lastSeq, c.lastHash = seq, hash
 	r.Seq, r.PrevHash = seq, rec.PrevHash
 	return nil
 }
@@ -327,8 +332,8 @@ func auditRecord(r *whorlv1.StoredAuditRecord) AuditRecord {
 //     k links to k+1; a record k that was replaced breaks both of its links.
 //     FirstBad names k-1 in the first case and k in the second.
 //
-// Deleting records from the end of the trail leaves no gap; VerifyAudit
-// catches it only for records this Store appended since it was opened.
+// Deleting records from the end of the trail leaves no gap; the tail anchor
+// (anchor.go), written with every record, shows it: "trail truncated".
 // Records counts every audit record, including those after the first bad one.
 func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
 	if err := s.acquire(ctx); err != nil {
@@ -438,6 +443,11 @@ func (s *Store) VerifyAudit(ctx context.Context) (AuditReport, error) {
 			bad(expect, "record %d, appended since the store was opened, is missing (deleted from the end of the trail)", expect)
 		} else {
 			bad(expect, "records %d to %d, appended since the store was opened, are missing (deleted from the end of the trail)", expect, knownLast)
+		}
+	}
+	if rep.FirstBad == 0 {
+		if err := s.verifyAuditAnchor(it, &rep, expect-1, prevHash); err != nil {
+			return AuditReport{}, err
 		}
 	}
 	return rep, nil

@@ -7,13 +7,15 @@
 //
 // A store directory holds:
 //
-//	db/       the Pebble database
-//	datakey   the data key, 64 hex digits, owner-only (0600); absent when the
-//	          operator passes the key in Options.DataKey instead
+//	db/         the Pebble database
+//	datakey     data key id 1, 64 hex digits, owner-only (0600)
+//	datakey.N   data key id N, made by a rotation (RotateKey)
 //
-// Open refuses a key file whose permissions reach beyond its owner, and never
-// invents a key for a database that already exists (that would make every
-// record unreadable). A checkpoint (Checkpoint) holds db/ only: a backup
+// The key files may live in another directory instead (Options.KeyDir, an
+// operator's key store), or the operator may pass one key in
+// Options.DataKey, which then cannot rotate. Open refuses a key file whose
+// permissions reach beyond its owner, and never invents a key for a
+// database that already exists (that would make every record unreadable). A checkpoint (Checkpoint) holds db/ only: a backup
 // carries no key, so backup media alone do not expose the data.
 //
 // # Keys
@@ -23,7 +25,8 @@
 //
 //	'm' + name                 metadata: "schema" (uint32, the schema version),
 //	                           "id_ceiling" (uint64, see below), "index_key"
-//	                           (the sealed HMAC key of the indexes)
+//	                           (the sealed HMAC key of the indexes),
+//	                           "audit_anchor" (the sealed tail anchor)
 //	's' + uint64 internal id   subject record: StoredSubject
 //	'n' + 16-byte HMAC(subject id)  subject-name index: StoredSubjectRef
 //	'r' + 16-byte HMAC(request id)  request-id index: StoredRequest
@@ -41,7 +44,9 @@
 // too (the key is the additional data); a deleted record leaves a gap in the
 // numbers; with the data key, an edited, moved or reordered record breaks
 // the hash links. Deleting records from the end leaves no trace in the chain
-// itself; a running store notices it for the records it appended. Audit
+// itself, so each append also writes the tail anchor, the last record's
+// sequence number and hash, sealed, in the same batch (anchor.go);
+// VerifyAudit reports a trail shorter than its anchor as truncated. Audit
 // records hold ids, never image or template bytes.
 //
 // The external ids clients choose (subject ids, request ids) may be personal
@@ -68,8 +73,12 @@
 //
 // The additional authenticated data is the record's Pebble key, so a value
 // copied under another key fails to open, as does any flipped bit. The key id
-// names the data key the value was sealed under, so keys can rotate later; the
-// store has one key today, id 1. The AES key is not the data key itself but
+// names the data key the value was sealed under, so keys can rotate:
+// RotateKey makes a new current key and re-seals every older value in the
+// background, in small synced batches that hold writers off for one batch
+// at a time, keeping each plaintext byte for byte (the audit chain's hashes
+// are over plaintexts, so they still hold); KeyStatus counts the values per
+// key id, and RetireKey deletes a key nothing is sealed under. The AES key is not the data key itself but
 // HKDF-SHA256(data key, "whorl store seal key v1"), which leaves room to derive
 // other keys from the same secret. Nonces are random (cipher.NewGCMWithRandomNonce),
 // which bounds one key to 2^32 seals: rotation must come well before that.

@@ -52,3 +52,39 @@ func FuzzOpenSealed(f *testing.F) {
 		}
 	})
 }
+
+// Key file names come from a directory on disk: a name is a key id exactly
+// when it is the canonical name of that id (datakey.1 aside, which also
+// reads as id 1).
+func FuzzKeyFileID(f *testing.F) {
+	for _, seed := range []string{"datakey", "datakey.1", "datakey.2", "datakey.02", "datakey.4294967296", "datakey.", ".datakey-1", "db"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		id, ok := keyFileID(name)
+		if !ok {
+			return
+		}
+		if id == 0 || (keyFileName(id) != name && name != "datakey.1") {
+			t.Fatalf("keyFileID(%q) = %d, whose file name is %q", name, id, keyFileName(id))
+		}
+	})
+}
+
+// The tail anchor comes from disk: any value either opens to an anchor or
+// fails with ErrCorrupt or ErrKey, never a panic.
+func FuzzOpenAuditAnchor(f *testing.F) {
+	sl, err := newSealer(testKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	s := &Store{sealer: sl}
+	f.Add(sl.seal(metaAuditAnchorKey, make([]byte, anchorSize)))
+	f.Add(sl.seal(metaAuditAnchorKey, []byte("short")))
+	f.Add([]byte{0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if _, err := s.openAuditAnchor(v); err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrKey) {
+			t.Fatalf("openAuditAnchor: %v wraps neither ErrCorrupt nor ErrKey", err)
+		}
+	})
+}

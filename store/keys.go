@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -20,8 +21,22 @@ const (
 var (
 	metaSchemaKey    = append([]byte{kindMeta}, "schema"...)
 	metaIDCeilingKey = append([]byte{kindMeta}, "id_ceiling"...)
-	metaIndexKeyKey  = append([]byte{kindMeta}, "index_key"...)
+	// metaIndexKeyKey holds the HMAC key of the name and request-id
+	// indexes, sealed. Key rotation re-seals this record but must never
+	// change the key inside it: every index entry is keyed by an HMAC under
+	// it, so a new index key would move (lose) every index entry.
+	metaIndexKeyKey = append([]byte{kindMeta}, "index_key"...)
+	// metaAuditAnchorKey holds the audit trail's tail anchor, sealed
+	// (anchor.go).
+	metaAuditAnchorKey = append([]byte{kindMeta}, "audit_anchor"...)
 )
+
+// isSealedKey reports whether the value at k is sealed: every value but the
+// plaintext metadata. A new plaintext metadata record must be named here,
+// or re-sealing and KeyStatus would read its first bytes as a key id.
+func isSealedKey(k []byte) bool {
+	return len(k) > 0 && !bytes.Equal(k, metaSchemaKey) && !bytes.Equal(k, metaIDCeilingKey)
+}
 
 // indexHashSize is how much of the HMAC an index key keeps.
 const indexHashSize = 16

@@ -15,7 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // DataKeySize is the length of a data key in bytes (AES-256).
@@ -24,9 +26,10 @@ const DataKeySize = 32
 // KeyFileName is the data key file inside a store directory.
 const KeyFileName = "datakey"
 
-// currentKeyID is the id of the one data key a store holds until rotation
-// (issue 6) brings more.
-const currentKeyID uint32 = 1
+// legacyKeyID is the id of the key in the key file KeyFileName, and of the
+// key passed in Options.DataKey: the one key every store had before
+// rotation.
+const legacyKeyID uint32 = 1
 
 // sealKeyInfo is the HKDF label of the AES key derived from a data key. The
 // version lets a later scheme derive a different key from the same secret.
@@ -40,12 +43,41 @@ const (
 )
 
 // sealer seals and opens values under the data keys it holds, by key id.
+// New values are sealed under the current key; any key it holds opens.
+// mu guards the key set, which rotation and retirement change while the
+// store serves.
 type sealer struct {
+	mu      sync.RWMutex
 	current uint32
 	aeads   map[uint32]cipher.AEAD
 }
 
+// newSealer returns a sealer holding one data key, under the legacy id 1.
 func newSealer(dataKey []byte) (*sealer, error) {
+	return newSealerKeys(map[uint32][]byte{legacyKeyID: dataKey})
+}
+
+// newSealerKeys returns a sealer holding keys by id; the highest id is the
+// current key (rotation only ever adds a higher one, and refuses to retire
+// the current one).
+func newSealerKeys(keys map[uint32][]byte) (*sealer, error) {
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: no data key", ErrKey)
+	}
+	s := &sealer{aeads: make(map[uint32]cipher.AEAD, len(keys))}
+	for id, k := range keys {
+		aead, err := newAEAD(k)
+		if err != nil {
+			return nil, fmt.Errorf("data key id %d: %w", id, err)
+		}
+		s.aeads[id] = aead
+		s.current = max(s.current, id)
+	}
+	return s, nil
+}
+
+// newAEAD derives the AES-256-GCM sealing key from a data key.
+func newAEAD(dataKey []byte) (cipher.AEAD, error) {
 	if len(dataKey) != DataKeySize {
 		return nil, fmt.Errorf("%w: data key is %d bytes, want %d", ErrKey, len(dataKey), DataKeySize)
 	}
@@ -64,25 +96,31 @@ func newSealer(dataKey []byte) (*sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &sealer{current: currentKeyID, aeads: map[uint32]cipher.AEAD{currentKeyID: aead}}, nil
+	return aead, nil
 }
 
-// seal encrypts plaintext for the record at key, binding the two.
+// seal encrypts plaintext for the record at key under the current data
+// key, binding the two.
 func (s *sealer) seal(key, plaintext []byte) []byte {
+	s.mu.RLock()
+	id, aead := s.current, s.aeads[s.current]
+	s.mu.RUnlock()
 	out := make([]byte, keyIDSize, sealedExtra+len(plaintext))
-	binary.BigEndian.PutUint32(out, s.current)
-	return s.aeads[s.current].Seal(out, nil, plaintext, key)
+	binary.BigEndian.PutUint32(out, id)
+	return aead.Seal(out, nil, plaintext, key)
 }
 
 // open decrypts the value stored at key. The error names the key, so a
 // report points at the damaged record.
 func (s *sealer) open(key, value []byte) ([]byte, error) {
-	if len(value) < sealedExtra {
+	id, ok := sealedKeyID(value)
+	if !ok {
 		return nil, fmt.Errorf("%w: record %s: sealed value of %d bytes is shorter than the %d-byte minimum",
 			ErrCorrupt, keyString(key), len(value), sealedExtra)
 	}
-	id := binary.BigEndian.Uint32(value)
+	s.mu.RLock()
 	aead, ok := s.aeads[id]
+	s.mu.RUnlock()
 	if !ok {
 		return nil, fmt.Errorf("%w: record %s is sealed under data key id %d, which this store was not given",
 			ErrKey, keyString(key), id)
@@ -93,6 +131,51 @@ func (s *sealer) open(key, value []byte) ([]byte, error) {
 			ErrCorrupt, keyString(key), id)
 	}
 	return pt, nil
+}
+
+// sealedKeyID returns the data key id a sealed value names; false if the
+// value is too short to be sealed.
+func sealedKeyID(value []byte) (uint32, bool) {
+	if len(value) < sealedExtra {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(value), true
+}
+
+// currentID returns the id new values are sealed under.
+func (s *sealer) currentID() uint32 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.current
+}
+
+// ids returns the ids of the keys the sealer holds, ascending.
+func (s *sealer) ids() []uint32 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := make([]uint32, 0, len(s.aeads))
+	for id := range s.aeads {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// addCurrent adds a key and makes it the current one.
+func (s *sealer) addCurrent(id uint32, aead cipher.AEAD) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.aeads[id] = aead
+	s.current = id
+}
+
+// remove forgets a key that is not the current one.
+func (s *sealer) remove(id uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id != s.current {
+		delete(s.aeads, id)
+	}
 }
 
 // LoadKeyFile reads a data key file: 64 hex digits, optionally followed by a
@@ -133,48 +216,65 @@ func LoadKeyFile(path string) ([]byte, error) {
 }
 
 // createKeyFile makes a new random data key at path with owner-only
-// permissions. The key is written to a temporary file, synced, then linked
-// into place, so a crash never leaves a half-written key under the real name,
-// and an existing file is never overwritten.
+// permissions (see writeKeyFile). If another process made the file first,
+// its key is used.
 func createKeyFile(path string) ([]byte, error) {
+	key, err := newDataKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeKeyFile(path, key); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			// Another process made the key first; use theirs.
+			return LoadKeyFile(path)
+		}
+		return nil, err
+	}
+	return key, nil
+}
+
+// newDataKey returns DataKeySize random bytes.
+func newDataKey() ([]byte, error) {
 	key := make([]byte, DataKeySize)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("store: generating a data key: %w", err)
 	}
+	return key, nil
+}
+
+// writeKeyFile writes key to a new file at path, owner-only, and makes it
+// durable before returning. The key is written to a temporary file, synced,
+// then linked into place and the directory synced, so a crash never leaves
+// a half-written key under the real name, and an existing file is never
+// overwritten (the error then wraps fs.ErrExist).
+func writeKeyFile(path string, key []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, ".datakey-*")
 	if err != nil {
-		return nil, fmt.Errorf("store: creating the key file: %w", err)
+		return fmt.Errorf("store: creating the key file: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	// CreateTemp already uses 0600; Chmod states the requirement and
 	// ignores the umask either way.
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("store: creating the key file: %w", err)
+		return fmt.Errorf("store: creating the key file: %w", err)
 	}
 	if _, err := tmp.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("store: writing the key file: %w", err)
+		return fmt.Errorf("store: writing the key file: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("store: syncing the key file: %w", err)
+		return fmt.Errorf("store: syncing the key file: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("store: writing the key file: %w", err)
+		return fmt.Errorf("store: writing the key file: %w", err)
 	}
 	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			// Another process made the key first; use theirs.
-			return LoadKeyFile(path)
-		}
-		return nil, fmt.Errorf("store: installing the key file: %w", err)
+		return fmt.Errorf("store: installing the key file %s: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
-		return nil, err
-	}
-	return key, nil
+	return syncDir(dir)
 }
 
 // syncDir makes a directory's new entries durable.

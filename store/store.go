@@ -47,13 +47,21 @@ var (
 	ErrClosed = errors.New("store: closed")
 )
 
-// Options configure Open. The zero value is a store whose data key lives in
-// the directory's key file.
+// Options configure Open. The zero value is a store whose data keys live in
+// the store directory.
 type Options struct {
-	// DataKey is the 32-byte data key. When nil, the key is read from the
-	// key file (KeyFileName) in the store directory, which is created with a
-	// fresh random key if the database does not exist yet.
+	// DataKey is the 32-byte data key, supplied by the operator. It is key
+	// id 1 and the store's only key: RotateKey refuses, since the store
+	// must not write key material the operator chose to keep elsewhere (use
+	// KeyDir for an operator's key store that rotation may write to). When
+	// nil, the keys are read from KeyDir.
 	DataKey []byte
+	// KeyDir is the directory of the data key files, one per key id
+	// (keyring.go): KeyFileName is id 1, KeyFileName.N is id N. Rotation
+	// writes new keys there and retirement removes them. Empty means the
+	// store directory. If it holds no key and the database does not exist
+	// yet, a fresh random key is created as KeyFileName.
+	KeyDir string
 	// Logger receives Pebble's messages; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -82,6 +90,15 @@ type Store struct {
 
 	// audit is the head of the audit trail's hash chain (audit.go).
 	audit auditChain
+
+	// keyDir is where the data key files are, "" when the operator passed
+	// the key in Options.DataKey; keyPaths is each key's file. keyMu
+	// serialises rotations and retirements (rotate.go).
+	keyDir   string
+	keyPaths map[uint32]string
+	keyMu    sync.Mutex
+	// reseal runs the background re-sealing after a rotation (rotate.go).
+	reseal resealer
 }
 
 // Open opens the store in dir, creating it if needed. The database lives in
@@ -97,23 +114,39 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 
-	dataKey := opts.DataKey
-	if dataKey == nil {
-		keyPath := filepath.Join(dir, KeyFileName)
-		dataKey, err = LoadKeyFile(keyPath)
-		if errors.Is(err, fs.ErrNotExist) {
+	var (
+		keys     map[uint32][]byte
+		keyPaths map[uint32]string
+		keyDir   string
+	)
+	if opts.DataKey != nil {
+		keys = map[uint32][]byte{legacyKeyID: opts.DataKey}
+	} else {
+		keyDir = opts.KeyDir
+		if keyDir == "" {
+			keyDir = dir
+		}
+		if keys, keyPaths, err = loadKeyDir(keyDir); err != nil {
+			return nil, err
+		}
+		if len(keys) == 0 {
+			keyPath := filepath.Join(keyDir, KeyFileName)
 			if dbExists {
 				// A new key would open nothing that is there.
 				return nil, fmt.Errorf("%w: %s holds a database but no key file %s; pass the key in Options.DataKey or restore the file",
 					ErrKey, dir, keyPath)
 			}
-			dataKey, err = createKeyFile(keyPath)
-		}
-		if err != nil {
-			return nil, err
+			if err := os.MkdirAll(keyDir, 0o700); err != nil {
+				return nil, fmt.Errorf("store: creating %s: %w", keyDir, err)
+			}
+			k, err := createKeyFile(keyPath)
+			if err != nil {
+				return nil, err
+			}
+			keys, keyPaths = map[uint32][]byte{legacyKeyID: k}, map[uint32]string{legacyKeyID: keyPath}
 		}
 	}
-	sl, err := newSealer(dataKey)
+	sl, err := newSealerKeys(keys)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +167,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: opening the database in %s: %w", dbDir, err)
 	}
-	s := &Store{dir: dir, db: db, sealer: sl}
+	s := &Store{dir: dir, db: db, sealer: sl, keyDir: keyDir, keyPaths: keyPaths}
+	s.reseal.init()
 	if err := s.init(dbDir); err != nil {
 		db.Close()
 		return nil, err
@@ -356,6 +390,9 @@ func (s *Store) Checkpoint(dir string) error {
 // Close waits for operations in flight and closes the database. Later calls
 // to any method return ErrClosed.
 func (s *Store) Close() error {
+	// A re-seal in progress stops between batches; what it did not reach
+	// stays under the older key, readable, until the next re-seal.
+	s.reseal.stop()
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	if s.closed {

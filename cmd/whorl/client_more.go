@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
@@ -198,19 +197,16 @@ func runExtract(args []string, stdout, stderr io.Writer) int {
 }
 
 func runBackup(args []string, stdout, stderr io.Writer) int {
-	return clientCommand("backup", "DIR", args, stderr, nil, 1, 1, func(ctx context.Context, conn *grpc.ClientConn, c *clientFlags, args []string) error {
-		dir, err := filepath.Abs(args[0])
-		if err != nil {
-			return err
-		}
-		resp, err := whorlv1.NewAdminServiceClient(conn).Backup(ctx, &whorlv1.BackupRequest{Directory: dir})
+	return clientCommand("backup", "NAME", args, stderr, nil, 1, 1, func(ctx context.Context, conn *grpc.ClientConn, c *clientFlags, args []string) error {
+		// NAME is relative to the server's backup directory, on its machine.
+		resp, err := whorlv1.NewAdminServiceClient(conn).Backup(ctx, &whorlv1.BackupRequest{Directory: args[0]})
 		if err != nil {
 			return err
 		}
 		if c.json {
 			return writeJSON(stdout, map[string]any{"directory": resp.Directory})
 		}
-		fmt.Fprintf(stdout, "backup written to %s (on the server's machine; restoring it needs the data key, %s)\n", resp.Directory, filepath.Join(storeDir(c.data), "datakey"))
+		fmt.Fprintf(stdout, "backup written to %s (on the server's machine; restoring it needs the data keys, kept apart from backups)\n", resp.Directory)
 		return nil
 	})
 }

@@ -3,7 +3,7 @@
 //	whorl serve [--data DIR] [--listen ADDR]                  the service, TLS by default
 //	whorl enroll [--server ADDR] [--data DIR] --subject ID FILE...
 //	whorl identify [--server ADDR] [--data DIR] [--top K] [--json] FILE...
-//	whorl verify|compare|extract|get|list|delete|backup ...          the other clients
+//	whorl verify|compare|extract|get|list|delete|backup|keys ...     the other clients
 //	whorl inspect [--json] [--ppi N] FILE...                  what a file holds
 //
 // Client subcommands take their credentials from the server's data
@@ -31,8 +31,11 @@ commands:
   get       an enrolled subject's fingers
   list      the enrolled subjects, a page at a time
   delete    remove a subject
-  backup    write a copy of the store to a new directory (server's machine)
+  backup    write a copy of the store to a new directory under the
+            server's backup directory (serve --backup-dir)
   audit     query the audit trail (auditor), or verify its hash chain
+  keys      rotate the data keys, see which records use which key, retire
+            old keys (admin): whorl keys rotate|status|retire
   certs     issue or revoke client certificates with the local CA
             (server's machine): whorl certs issue --role R --name N
   inspect   say what fingerprint files hold: images, minutiae templates
@@ -81,6 +84,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCerts(args[1:], stdout, stderr)
 	case "audit":
 		return runAudit(args[1:], stdout, stderr)
+	case "keys":
+		return runKeys(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -56,7 +56,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", defaultListen, "address to serve gRPC on")
 	insecureFlag := fs.Bool("insecure", false, "serve without TLS, for development on a loopback address only")
 	maxSearches := fs.Int("max-searches", 0, "searches running at once before ResourceExhausted (0: 2)")
-	keyFile := fs.String("data-key-file", "", "read the 32-byte data key from this file (64 hex digits, owner-only) instead of DIR/store/datakey: for a key the operator keeps elsewhere")
+	keyFile := fs.String("data-key-file", "", "the operator's data key, kept elsewhere than DIR/store: a file (64 hex digits, owner-only; one key, which cannot rotate) or a key directory (datakey, datakey.N; rotation writes new keys there)")
+	backupDir := fs.String("backup-dir", "", "directory Backup requests write into, each backup a new directory named by the request (default DIR/backups)")
 	metricsAddr := fs.String("metrics", defaultMetrics, "address of the Prometheus metrics endpoint (/metrics), kept local; empty: none")
 	tls12 := fs.Bool("tls12", false, "also accept TLS 1.2, with FIPS-approved ECDHE AES-GCM suites and curves P-256/P-384 only (default: TLS 1.3 only)")
 	var person personFlags
@@ -74,7 +75,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	// After the first signal, a second one ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
 	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, metrics: *metricsAddr, keyFile: *keyFile,
-		tls12: *tls12, person: person}
+		tls12: *tls12, person: person, backupDir: *backupDir}
 	if err := serve(ctx, opts, log, stdout); err != nil {
 		log.Error("serve", "err", err)
 		return 1
@@ -88,7 +89,8 @@ type serveOptions struct {
 	insecure     bool
 	maxSearches  int
 	metrics      string // address of /metrics, "" for none
-	keyFile      string // the operator's data key file, "" for DIR/store/datakey
+	keyFile      string // the operator's data key file or key directory, "" for DIR/store
+	backupDir    string // where backups go, "" for DIR/backups
 	tls12        bool   // also accept TLS 1.2 (pki.AllowTLS12)
 	person       personFlags
 }
@@ -169,7 +171,9 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	}
 	storeOpts := store.Options{Logger: log}
 	if o.keyFile != "" {
-		if storeOpts.DataKey, err = store.LoadKeyFile(o.keyFile); err != nil {
+		if st, err := os.Stat(o.keyFile); err == nil && st.IsDir() {
+			storeOpts.KeyDir = o.keyFile
+		} else if storeOpts.DataKey, err = store.LoadKeyFile(o.keyFile); err != nil {
 			return fmt.Errorf("--data-key-file: %w", err)
 		}
 	}
@@ -198,8 +202,12 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	}()
 
 	var gallery matcher.Gallery
+	backups := o.backupDir
+	if backups == "" {
+		backups = filepath.Join(data, "backups")
+	}
 	cfg := server.Config{Gallery: &gallery, Store: st, Audit: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode,
-		PersonTokens: personTokens, RequirePersonToken: o.person.require}
+		PersonTokens: personTokens, RequirePersonToken: o.person.require, BackupDir: backups}
 	if !insecureMode {
 		cfg.Revoked = pki.NewRevocations(tlsDir(data)).IsRevoked
 	}

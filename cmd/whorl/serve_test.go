@@ -48,14 +48,16 @@ func (w *addrWriter) Write(p []byte) (int, error) {
 func startServe(t *testing.T, data string) (addr string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &addrWriter{addr: make(chan string, 1)}
+	reported := make(chan string, 1)
+	// Write clears w.addr under its lock; the test reads its own copy.
+	w := &addrWriter{addr: reported}
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() {
 		done <- serve(ctx, serveOptions{data: data, listen: "127.0.0.1:0", metrics: "127.0.0.1:0"}, log, w)
 	}()
 	select {
-	case addr = <-w.addr:
+	case addr = <-reported:
 	case err := <-done:
 		t.Fatalf("serve ended: %v", err)
 	case <-time.After(60 * time.Second):
@@ -149,13 +151,17 @@ func TestServeEnrollIdentifyRestart(t *testing.T) {
 	_, code = cli("get", "folder-106_3")
 	assert.Equal(t, 0, code)
 
-	backup := filepath.Join(t.TempDir(), "backup")
-	_, code = cli("backup", backup)
+	// Backups go under DIR/backups, named by the request.
+	_, code = cli("backup", "first")
 	require.Equal(t, 0, code)
-	_, err := os.Stat(filepath.Join(backup, "db"))
+	_, err := os.Stat(filepath.Join(data, "backups", "first", "db"))
 	assert.NoError(t, err, "the checkpoint holds the Pebble directory")
-	_, code = cli("backup", backup)
+	_, code = cli("backup", "first")
 	assert.Equal(t, 1, code, "a backup never overwrites")
+	for _, dir := range []string{filepath.Join(t.TempDir(), "elsewhere"), "../escape"} {
+		_, code = cli("backup", dir)
+		assert.Equal(t, 1, code, "a backup outside the backup directory is refused: %s", dir)
+	}
 	_, code = cli("delete", "person-110")
 	require.Equal(t, 0, code)
 	_, code = cli("get", "person-110")
@@ -181,13 +187,14 @@ func TestInsecureClientAndServer(t *testing.T) {
 		t.Skipf("reference data absent (%s): skipping", fvcDB1)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &addrWriter{addr: make(chan string, 1)}
+	reported := make(chan string, 1)
+	w := &addrWriter{addr: reported}
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	go func() {
 		done <- serve(ctx, serveOptions{data: t.TempDir(), listen: "127.0.0.1:0", insecure: true}, log, w)
 	}()
-	addr := <-w.addr
+	addr := <-reported
 	defer func() { cancel(); require.NoError(t, <-done) }()
 	var out, errOut bytes.Buffer
 	code := run([]string{"extract", "--insecure", "--server", addr, filepath.Join(fvcDB1, "101_1.tif")}, &out, &errOut)

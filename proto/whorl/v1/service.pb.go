@@ -1403,8 +1403,9 @@ func (x *CompareResponse) GetCandidateTemplate() *Template {
 
 type BackupRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// directory is an absolute path on the server's machine that does not
-	// exist yet.
+	// directory names the new backup directory, relative to the server's
+	// backup directory: a name, or a relative path without "..". It must
+	// not exist yet.
 	Directory     string `protobuf:"bytes,1,opt,name=directory,proto3" json:"directory,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1448,8 +1449,9 @@ func (x *BackupRequest) GetDirectory() string {
 }
 
 type BackupResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Directory     string                 `protobuf:"bytes,1,opt,name=directory,proto3" json:"directory,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// directory is where the backup was written, on the server's machine.
+	Directory     string `protobuf:"bytes,1,opt,name=directory,proto3" json:"directory,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1491,6 +1493,386 @@ func (x *BackupResponse) GetDirectory() string {
 	return ""
 }
 
+type RotateKeysRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// reseal_only makes no new key: it starts re-sealing the records still
+	// under older keys, for a re-seal that a restart interrupted.
+	ResealOnly    bool `protobuf:"varint,1,opt,name=reseal_only,json=resealOnly,proto3" json:"reseal_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateKeysRequest) Reset() {
+	*x = RotateKeysRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateKeysRequest) ProtoMessage() {}
+
+func (x *RotateKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateKeysRequest.ProtoReflect.Descriptor instead.
+func (*RotateKeysRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RotateKeysRequest) GetResealOnly() bool {
+	if x != nil {
+		return x.ResealOnly
+	}
+	return false
+}
+
+type RotateKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// key_id is the current data key id: the new key's, unless reseal_only.
+	KeyId         uint32 `protobuf:"varint,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateKeysResponse) Reset() {
+	*x = RotateKeysResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateKeysResponse) ProtoMessage() {}
+
+func (x *RotateKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateKeysResponse.ProtoReflect.Descriptor instead.
+func (*RotateKeysResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *RotateKeysResponse) GetKeyId() uint32 {
+	if x != nil {
+		return x.KeyId
+	}
+	return 0
+}
+
+type KeyStatusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyStatusRequest) Reset() {
+	*x = KeyStatusRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyStatusRequest) ProtoMessage() {}
+
+func (x *KeyStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyStatusRequest.ProtoReflect.Descriptor instead.
+func (*KeyStatusRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{27}
+}
+
+type KeyStatusResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// current_key_id is the key new records are sealed under.
+	CurrentKeyId uint32 `protobuf:"varint,1,opt,name=current_key_id,json=currentKeyId,proto3" json:"current_key_id,omitempty"`
+	// keys lists the data keys the server holds, and any key id that
+	// records name without the server holding it, by id.
+	Keys []*DataKeyStatus `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	// resealing is true while a background re-seal runs.
+	Resealing bool `protobuf:"varint,3,opt,name=resealing,proto3" json:"resealing,omitempty"`
+	// resealed counts the records the latest re-seal re-sealed so far.
+	Resealed uint64 `protobuf:"varint,4,opt,name=resealed,proto3" json:"resealed,omitempty"`
+	// reseal_failed counts the records it could not open; reseal_error says
+	// why the last one failed.
+	ResealFailed uint64 `protobuf:"varint,5,opt,name=reseal_failed,json=resealFailed,proto3" json:"reseal_failed,omitempty"`
+	ResealError  string `protobuf:"bytes,6,opt,name=reseal_error,json=resealError,proto3" json:"reseal_error,omitempty"`
+	// rotatable is false when the operator supplied a single data key file,
+	// which cannot rotate (supply a key directory instead).
+	Rotatable     bool `protobuf:"varint,7,opt,name=rotatable,proto3" json:"rotatable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyStatusResponse) Reset() {
+	*x = KeyStatusResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyStatusResponse) ProtoMessage() {}
+
+func (x *KeyStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyStatusResponse.ProtoReflect.Descriptor instead.
+func (*KeyStatusResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *KeyStatusResponse) GetCurrentKeyId() uint32 {
+	if x != nil {
+		return x.CurrentKeyId
+	}
+	return 0
+}
+
+func (x *KeyStatusResponse) GetKeys() []*DataKeyStatus {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *KeyStatusResponse) GetResealing() bool {
+	if x != nil {
+		return x.Resealing
+	}
+	return false
+}
+
+func (x *KeyStatusResponse) GetResealed() uint64 {
+	if x != nil {
+		return x.Resealed
+	}
+	return 0
+}
+
+func (x *KeyStatusResponse) GetResealFailed() uint64 {
+	if x != nil {
+		return x.ResealFailed
+	}
+	return 0
+}
+
+func (x *KeyStatusResponse) GetResealError() string {
+	if x != nil {
+		return x.ResealError
+	}
+	return ""
+}
+
+func (x *KeyStatusResponse) GetRotatable() bool {
+	if x != nil {
+		return x.Rotatable
+	}
+	return false
+}
+
+// DataKeyStatus is one data key id in KeyStatusResponse.
+type DataKeyStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	KeyId uint32                 `protobuf:"varint,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// records is how many stored records are sealed under the key.
+	Records uint64 `protobuf:"varint,2,opt,name=records,proto3" json:"records,omitempty"`
+	Current bool   `protobuf:"varint,3,opt,name=current,proto3" json:"current,omitempty"`
+	// held is false for a key id records name but the server does not hold:
+	// those records cannot be read.
+	Held          bool `protobuf:"varint,4,opt,name=held,proto3" json:"held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DataKeyStatus) Reset() {
+	*x = DataKeyStatus{}
+	mi := &file_whorl_v1_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DataKeyStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DataKeyStatus) ProtoMessage() {}
+
+func (x *DataKeyStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DataKeyStatus.ProtoReflect.Descriptor instead.
+func (*DataKeyStatus) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *DataKeyStatus) GetKeyId() uint32 {
+	if x != nil {
+		return x.KeyId
+	}
+	return 0
+}
+
+func (x *DataKeyStatus) GetRecords() uint64 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *DataKeyStatus) GetCurrent() bool {
+	if x != nil {
+		return x.Current
+	}
+	return false
+}
+
+func (x *DataKeyStatus) GetHeld() bool {
+	if x != nil {
+		return x.Held
+	}
+	return false
+}
+
+type RetireKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KeyId         uint32                 `protobuf:"varint,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetireKeyRequest) Reset() {
+	*x = RetireKeyRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetireKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetireKeyRequest) ProtoMessage() {}
+
+func (x *RetireKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetireKeyRequest.ProtoReflect.Descriptor instead.
+func (*RetireKeyRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RetireKeyRequest) GetKeyId() uint32 {
+	if x != nil {
+		return x.KeyId
+	}
+	return 0
+}
+
+type RetireKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetireKeyResponse) Reset() {
+	*x = RetireKeyResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetireKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetireKeyResponse) ProtoMessage() {}
+
+func (x *RetireKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetireKeyResponse.ProtoReflect.Descriptor instead.
+func (*RetireKeyResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{31}
+}
+
 type QueryAuditRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// from_unix_nanos and to_unix_nanos bound the time (to exclusive); 0
@@ -1513,7 +1895,7 @@ type QueryAuditRequest struct {
 
 func (x *QueryAuditRequest) Reset() {
 	*x = QueryAuditRequest{}
-	mi := &file_whorl_v1_service_proto_msgTypes[25]
+	mi := &file_whorl_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1525,7 +1907,7 @@ func (x *QueryAuditRequest) String() string {
 func (*QueryAuditRequest) ProtoMessage() {}
 
 func (x *QueryAuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_whorl_v1_service_proto_msgTypes[25]
+	mi := &file_whorl_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1538,7 +1920,7 @@ func (x *QueryAuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryAuditRequest.ProtoReflect.Descriptor instead.
 func (*QueryAuditRequest) Descriptor() ([]byte, []int) {
-	return file_whorl_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *QueryAuditRequest) GetFromUnixNanos() int64 {
@@ -1607,7 +1989,7 @@ type QueryAuditResponse struct {
 
 func (x *QueryAuditResponse) Reset() {
 	*x = QueryAuditResponse{}
-	mi := &file_whorl_v1_service_proto_msgTypes[26]
+	mi := &file_whorl_v1_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +2001,7 @@ func (x *QueryAuditResponse) String() string {
 func (*QueryAuditResponse) ProtoMessage() {}
 
 func (x *QueryAuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_whorl_v1_service_proto_msgTypes[26]
+	mi := &file_whorl_v1_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +2014,7 @@ func (x *QueryAuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryAuditResponse.ProtoReflect.Descriptor instead.
 func (*QueryAuditResponse) Descriptor() ([]byte, []int) {
-	return file_whorl_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *QueryAuditResponse) GetRecords() []*AuditRecord {
@@ -1673,7 +2055,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_whorl_v1_service_proto_msgTypes[27]
+	mi := &file_whorl_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1685,7 +2067,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_whorl_v1_service_proto_msgTypes[27]
+	mi := &file_whorl_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1698,7 +2080,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_whorl_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AuditRecord) GetSeq() uint64 {
@@ -1876,7 +2258,29 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\rBackupRequest\x12\x1c\n" +
 	"\tdirectory\x18\x01 \x01(\tR\tdirectory\".\n" +
 	"\x0eBackupResponse\x12\x1c\n" +
-	"\tdirectory\x18\x01 \x01(\tR\tdirectory\"\x84\x02\n" +
+	"\tdirectory\x18\x01 \x01(\tR\tdirectory\"4\n" +
+	"\x11RotateKeysRequest\x12\x1f\n" +
+	"\vreseal_only\x18\x01 \x01(\bR\n" +
+	"resealOnly\"+\n" +
+	"\x12RotateKeysResponse\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\rR\x05keyId\"\x12\n" +
+	"\x10KeyStatusRequest\"\x86\x02\n" +
+	"\x11KeyStatusResponse\x12$\n" +
+	"\x0ecurrent_key_id\x18\x01 \x01(\rR\fcurrentKeyId\x12+\n" +
+	"\x04keys\x18\x02 \x03(\v2\x17.whorl.v1.DataKeyStatusR\x04keys\x12\x1c\n" +
+	"\tresealing\x18\x03 \x01(\bR\tresealing\x12\x1a\n" +
+	"\bresealed\x18\x04 \x01(\x04R\bresealed\x12#\n" +
+	"\rreseal_failed\x18\x05 \x01(\x04R\fresealFailed\x12!\n" +
+	"\freseal_error\x18\x06 \x01(\tR\vresealError\x12\x1c\n" +
+	"\trotatable\x18\a \x01(\bR\trotatable\"n\n" +
+	"\rDataKeyStatus\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\rR\x05keyId\x12\x18\n" +
+	"\arecords\x18\x02 \x01(\x04R\arecords\x12\x18\n" +
+	"\acurrent\x18\x03 \x01(\bR\acurrent\x12\x12\n" +
+	"\x04held\x18\x04 \x01(\bR\x04held\")\n" +
+	"\x10RetireKeyRequest\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\rR\x05keyId\"\x13\n" +
+	"\x11RetireKeyResponse\"\x84\x02\n" +
 	"\x11QueryAuditRequest\x12&\n" +
 	"\x0ffrom_unix_nanos\x18\x01 \x01(\x03R\rfromUnixNanos\x12\"\n" +
 	"\rto_unix_nanos\x18\x02 \x01(\x03R\vtoUnixNanos\x12\x18\n" +
@@ -1916,9 +2320,13 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\rSearchService\x12A\n" +
 	"\bIdentify\x12\x19.whorl.v1.IdentifyRequest\x1a\x1a.whorl.v1.IdentifyResponse\x12;\n" +
 	"\x06Verify\x12\x17.whorl.v1.VerifyRequest\x1a\x18.whorl.v1.VerifyResponse\x12>\n" +
-	"\aCompare\x12\x18.whorl.v1.CompareRequest\x1a\x19.whorl.v1.CompareResponse2K\n" +
+	"\aCompare\x12\x18.whorl.v1.CompareRequest\x1a\x19.whorl.v1.CompareResponse2\xa0\x02\n" +
 	"\fAdminService\x12;\n" +
-	"\x06Backup\x12\x17.whorl.v1.BackupRequest\x1a\x18.whorl.v1.BackupResponse2W\n" +
+	"\x06Backup\x12\x17.whorl.v1.BackupRequest\x1a\x18.whorl.v1.BackupResponse\x12G\n" +
+	"\n" +
+	"RotateKeys\x12\x1b.whorl.v1.RotateKeysRequest\x1a\x1c.whorl.v1.RotateKeysResponse\x12D\n" +
+	"\tKeyStatus\x12\x1a.whorl.v1.KeyStatusRequest\x1a\x1b.whorl.v1.KeyStatusResponse\x12D\n" +
+	"\tRetireKey\x12\x1a.whorl.v1.RetireKeyRequest\x1a\x1b.whorl.v1.RetireKeyResponse2W\n" +
 	"\fAuditService\x12G\n" +
 	"\n" +
 	"QueryAudit\x12\x1b.whorl.v1.QueryAuditRequest\x1a\x1c.whorl.v1.QueryAuditResponseB\x90\x01\n" +
@@ -1936,7 +2344,7 @@ func file_whorl_v1_service_proto_rawDescGZIP() []byte {
 	return file_whorl_v1_service_proto_rawDescData
 }
 
-var file_whorl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_whorl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_whorl_v1_service_proto_goTypes = []any{
 	(*Image)(nil),                 // 0: whorl.v1.Image
 	(*Finger)(nil),                // 1: whorl.v1.Finger
@@ -1963,66 +2371,80 @@ var file_whorl_v1_service_proto_goTypes = []any{
 	(*CompareResponse)(nil),       // 22: whorl.v1.CompareResponse
 	(*BackupRequest)(nil),         // 23: whorl.v1.BackupRequest
 	(*BackupResponse)(nil),        // 24: whorl.v1.BackupResponse
-	(*QueryAuditRequest)(nil),     // 25: whorl.v1.QueryAuditRequest
-	(*QueryAuditResponse)(nil),    // 26: whorl.v1.QueryAuditResponse
-	(*AuditRecord)(nil),           // 27: whorl.v1.AuditRecord
-	(FingerPosition)(0),           // 28: whorl.v1.FingerPosition
-	(ImpressionType)(0),           // 29: whorl.v1.ImpressionType
-	(*Template)(nil),              // 30: whorl.v1.Template
+	(*RotateKeysRequest)(nil),     // 25: whorl.v1.RotateKeysRequest
+	(*RotateKeysResponse)(nil),    // 26: whorl.v1.RotateKeysResponse
+	(*KeyStatusRequest)(nil),      // 27: whorl.v1.KeyStatusRequest
+	(*KeyStatusResponse)(nil),     // 28: whorl.v1.KeyStatusResponse
+	(*DataKeyStatus)(nil),         // 29: whorl.v1.DataKeyStatus
+	(*RetireKeyRequest)(nil),      // 30: whorl.v1.RetireKeyRequest
+	(*RetireKeyResponse)(nil),     // 31: whorl.v1.RetireKeyResponse
+	(*QueryAuditRequest)(nil),     // 32: whorl.v1.QueryAuditRequest
+	(*QueryAuditResponse)(nil),    // 33: whorl.v1.QueryAuditResponse
+	(*AuditRecord)(nil),           // 34: whorl.v1.AuditRecord
+	(FingerPosition)(0),           // 35: whorl.v1.FingerPosition
+	(ImpressionType)(0),           // 36: whorl.v1.ImpressionType
+	(*Template)(nil),              // 37: whorl.v1.Template
 }
 var file_whorl_v1_service_proto_depIdxs = []int32{
-	28, // 0: whorl.v1.Finger.position:type_name -> whorl.v1.FingerPosition
-	29, // 1: whorl.v1.Finger.impression_type:type_name -> whorl.v1.ImpressionType
+	35, // 0: whorl.v1.Finger.position:type_name -> whorl.v1.FingerPosition
+	36, // 1: whorl.v1.Finger.impression_type:type_name -> whorl.v1.ImpressionType
 	0,  // 2: whorl.v1.Finger.image:type_name -> whorl.v1.Image
-	30, // 3: whorl.v1.Finger.template:type_name -> whorl.v1.Template
+	37, // 3: whorl.v1.Finger.template:type_name -> whorl.v1.Template
 	0,  // 4: whorl.v1.ExtractRequest.image:type_name -> whorl.v1.Image
-	28, // 5: whorl.v1.ExtractRequest.position:type_name -> whorl.v1.FingerPosition
-	29, // 6: whorl.v1.ExtractRequest.impression_type:type_name -> whorl.v1.ImpressionType
-	30, // 7: whorl.v1.ExtractResponse.template:type_name -> whorl.v1.Template
+	35, // 5: whorl.v1.ExtractRequest.position:type_name -> whorl.v1.FingerPosition
+	36, // 6: whorl.v1.ExtractRequest.impression_type:type_name -> whorl.v1.ImpressionType
+	37, // 7: whorl.v1.ExtractResponse.template:type_name -> whorl.v1.Template
 	1,  // 8: whorl.v1.EnrollRequest.fingers:type_name -> whorl.v1.Finger
-	28, // 9: whorl.v1.EnrollResponse.fingers:type_name -> whorl.v1.FingerPosition
+	35, // 9: whorl.v1.EnrollResponse.fingers:type_name -> whorl.v1.FingerPosition
 	8,  // 10: whorl.v1.GetSubjectResponse.subject:type_name -> whorl.v1.Subject
-	30, // 11: whorl.v1.Subject.fingers:type_name -> whorl.v1.Template
+	37, // 11: whorl.v1.Subject.fingers:type_name -> whorl.v1.Template
 	11, // 12: whorl.v1.ListSubjectsResponse.subjects:type_name -> whorl.v1.SubjectSummary
-	28, // 13: whorl.v1.SubjectSummary.fingers:type_name -> whorl.v1.FingerPosition
+	35, // 13: whorl.v1.SubjectSummary.fingers:type_name -> whorl.v1.FingerPosition
 	1,  // 14: whorl.v1.IdentifyRequest.fingers:type_name -> whorl.v1.Finger
 	16, // 15: whorl.v1.IdentifyResponse.candidates:type_name -> whorl.v1.SubjectCandidate
 	17, // 16: whorl.v1.SubjectCandidate.fingers:type_name -> whorl.v1.FingerMatch
-	28, // 17: whorl.v1.FingerMatch.position:type_name -> whorl.v1.FingerPosition
+	35, // 17: whorl.v1.FingerMatch.position:type_name -> whorl.v1.FingerPosition
 	18, // 18: whorl.v1.FingerMatch.pairs:type_name -> whorl.v1.MinutiaPair
 	1,  // 19: whorl.v1.VerifyRequest.finger:type_name -> whorl.v1.Finger
-	28, // 20: whorl.v1.VerifyResponse.position:type_name -> whorl.v1.FingerPosition
+	35, // 20: whorl.v1.VerifyResponse.position:type_name -> whorl.v1.FingerPosition
 	1,  // 21: whorl.v1.CompareRequest.probe:type_name -> whorl.v1.Finger
 	1,  // 22: whorl.v1.CompareRequest.candidate:type_name -> whorl.v1.Finger
 	18, // 23: whorl.v1.CompareResponse.pairs:type_name -> whorl.v1.MinutiaPair
-	30, // 24: whorl.v1.CompareResponse.probe_template:type_name -> whorl.v1.Template
-	30, // 25: whorl.v1.CompareResponse.candidate_template:type_name -> whorl.v1.Template
-	27, // 26: whorl.v1.QueryAuditResponse.records:type_name -> whorl.v1.AuditRecord
-	2,  // 27: whorl.v1.ExtractionService.Extract:input_type -> whorl.v1.ExtractRequest
-	4,  // 28: whorl.v1.GalleryService.Enroll:input_type -> whorl.v1.EnrollRequest
-	6,  // 29: whorl.v1.GalleryService.GetSubject:input_type -> whorl.v1.GetSubjectRequest
-	9,  // 30: whorl.v1.GalleryService.ListSubjects:input_type -> whorl.v1.ListSubjectsRequest
-	12, // 31: whorl.v1.GalleryService.DeleteSubject:input_type -> whorl.v1.DeleteSubjectRequest
-	14, // 32: whorl.v1.SearchService.Identify:input_type -> whorl.v1.IdentifyRequest
-	19, // 33: whorl.v1.SearchService.Verify:input_type -> whorl.v1.VerifyRequest
-	21, // 34: whorl.v1.SearchService.Compare:input_type -> whorl.v1.CompareRequest
-	23, // 35: whorl.v1.AdminService.Backup:input_type -> whorl.v1.BackupRequest
-	25, // 36: whorl.v1.AuditService.QueryAudit:input_type -> whorl.v1.QueryAuditRequest
-	3,  // 37: whorl.v1.ExtractionService.Extract:output_type -> whorl.v1.ExtractResponse
-	5,  // 38: whorl.v1.GalleryService.Enroll:output_type -> whorl.v1.EnrollResponse
-	7,  // 39: whorl.v1.GalleryService.GetSubject:output_type -> whorl.v1.GetSubjectResponse
-	10, // 40: whorl.v1.GalleryService.ListSubjects:output_type -> whorl.v1.ListSubjectsResponse
-	13, // 41: whorl.v1.GalleryService.DeleteSubject:output_type -> whorl.v1.DeleteSubjectResponse
-	15, // 42: whorl.v1.SearchService.Identify:output_type -> whorl.v1.IdentifyResponse
-	20, // 43: whorl.v1.SearchService.Verify:output_type -> whorl.v1.VerifyResponse
-	22, // 44: whorl.v1.SearchService.Compare:output_type -> whorl.v1.CompareResponse
-	24, // 45: whorl.v1.AdminService.Backup:output_type -> whorl.v1.BackupResponse
-	26, // 46: whorl.v1.AuditService.QueryAudit:output_type -> whorl.v1.QueryAuditResponse
-	37, // [37:47] is the sub-list for method output_type
-	27, // [27:37] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	37, // 24: whorl.v1.CompareResponse.probe_template:type_name -> whorl.v1.Template
+	37, // 25: whorl.v1.CompareResponse.candidate_template:type_name -> whorl.v1.Template
+	29, // 26: whorl.v1.KeyStatusResponse.keys:type_name -> whorl.v1.DataKeyStatus
+	34, // 27: whorl.v1.QueryAuditResponse.records:type_name -> whorl.v1.AuditRecord
+	2,  // 28: whorl.v1.ExtractionService.Extract:input_type -> whorl.v1.ExtractRequest
+	4,  // 29: whorl.v1.GalleryService.Enroll:input_type -> whorl.v1.EnrollRequest
+	6,  // 30: whorl.v1.GalleryService.GetSubject:input_type -> whorl.v1.GetSubjectRequest
+	9,  // 31: whorl.v1.GalleryService.ListSubjects:input_type -> whorl.v1.ListSubjectsRequest
+	12, // 32: whorl.v1.GalleryService.DeleteSubject:input_type -> whorl.v1.DeleteSubjectRequest
+	14, // 33: whorl.v1.SearchService.Identify:input_type -> whorl.v1.IdentifyRequest
+	19, // 34: whorl.v1.SearchService.Verify:input_type -> whorl.v1.VerifyRequest
+	21, // 35: whorl.v1.SearchService.Compare:input_type -> whorl.v1.CompareRequest
+	23, // 36: whorl.v1.AdminService.Backup:input_type -> whorl.v1.BackupRequest
+	25, // 37: whorl.v1.AdminService.RotateKeys:input_type -> whorl.v1.RotateKeysRequest
+	27, // 38: whorl.v1.AdminService.KeyStatus:input_type -> whorl.v1.KeyStatusRequest
+	30, // 39: whorl.v1.AdminService.RetireKey:input_type -> whorl.v1.RetireKeyRequest
+	32, // 40: whorl.v1.AuditService.QueryAudit:input_type -> whorl.v1.QueryAuditRequest
+	3,  // 41: whorl.v1.ExtractionService.Extract:output_type -> whorl.v1.ExtractResponse
+	5,  // 42: whorl.v1.GalleryService.Enroll:output_type -> whorl.v1.EnrollResponse
+	7,  // 43: whorl.v1.GalleryService.GetSubject:output_type -> whorl.v1.GetSubjectResponse
+	10, // 44: whorl.v1.GalleryService.ListSubjects:output_type -> whorl.v1.ListSubjectsResponse
+	13, // 45: whorl.v1.GalleryService.DeleteSubject:output_type -> whorl.v1.DeleteSubjectResponse
+	15, // 46: whorl.v1.SearchService.Identify:output_type -> whorl.v1.IdentifyResponse
+	20, // 47: whorl.v1.SearchService.Verify:output_type -> whorl.v1.VerifyResponse
+	22, // 48: whorl.v1.SearchService.Compare:output_type -> whorl.v1.CompareResponse
+	24, // 49: whorl.v1.AdminService.Backup:output_type -> whorl.v1.BackupResponse
+	26, // 50: whorl.v1.AdminService.RotateKeys:output_type -> whorl.v1.RotateKeysResponse
+	28, // 51: whorl.v1.AdminService.KeyStatus:output_type -> whorl.v1.KeyStatusResponse
+	31, // 52: whorl.v1.AdminService.RetireKey:output_type -> whorl.v1.RetireKeyResponse
+	33, // 53: whorl.v1.AuditService.QueryAudit:output_type -> whorl.v1.QueryAuditResponse
+	41, // [41:54] is the sub-list for method output_type
+	28, // [28:41] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_whorl_v1_service_proto_init() }
@@ -2041,7 +2463,7 @@ func file_whorl_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_whorl_v1_service_proto_rawDesc), len(file_whorl_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   5,
 		},

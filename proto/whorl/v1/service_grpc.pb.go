@@ -551,7 +551,10 @@ var SearchService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	AdminService_Backup_FullMethodName = "/whorl.v1.AdminService/Backup"
+	AdminService_Backup_FullMethodName     = "/whorl.v1.AdminService/Backup"
+	AdminService_RotateKeys_FullMethodName = "/whorl.v1.AdminService/RotateKeys"
+	AdminService_KeyStatus_FullMethodName  = "/whorl.v1.AdminService/KeyStatus"
+	AdminService_RetireKey_FullMethodName  = "/whorl.v1.AdminService/RetireKey"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -561,9 +564,21 @@ const (
 // AdminService holds operations on the installation itself.
 type AdminServiceClient interface {
 	// Backup writes a consistent copy of the store (a Pebble checkpoint) to
-	// a directory on the server's machine. The copy holds sealed values
-	// only; restoring it needs the data key too.
+	// a new directory under the server's backup directory (serve
+	// --backup-dir). The copy holds sealed values only; restoring it needs
+	// the data keys too.
 	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (*BackupResponse, error)
+	// RotateKeys makes a new data key, current at once for new writes, and
+	// re-seals the records under older keys in the background while the
+	// server goes on serving.
+	RotateKeys(ctx context.Context, in *RotateKeysRequest, opts ...grpc.CallOption) (*RotateKeysResponse, error)
+	// KeyStatus reports each data key id: how many records are sealed under
+	// it, which is current, and whether a re-seal is running.
+	KeyStatus(ctx context.Context, in *KeyStatusRequest, opts ...grpc.CallOption) (*KeyStatusResponse, error)
+	// RetireKey deletes a data key that no record is sealed under any more.
+	// The current key and keys still in use are refused
+	// (FailedPrecondition).
+	RetireKey(ctx context.Context, in *RetireKeyRequest, opts ...grpc.CallOption) (*RetireKeyResponse, error)
 }
 
 type adminServiceClient struct {
@@ -584,6 +599,36 @@ func (c *adminServiceClient) Backup(ctx context.Context, in *BackupRequest, opts
 	return out, nil
 }
 
+func (c *adminServiceClient) RotateKeys(ctx context.Context, in *RotateKeysRequest, opts ...grpc.CallOption) (*RotateKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateKeysResponse)
+	err := c.cc.Invoke(ctx, AdminService_RotateKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) KeyStatus(ctx context.Context, in *KeyStatusRequest, opts ...grpc.CallOption) (*KeyStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KeyStatusResponse)
+	err := c.cc.Invoke(ctx, AdminService_KeyStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) RetireKey(ctx context.Context, in *RetireKeyRequest, opts ...grpc.CallOption) (*RetireKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetireKeyResponse)
+	err := c.cc.Invoke(ctx, AdminService_RetireKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -591,9 +636,21 @@ func (c *adminServiceClient) Backup(ctx context.Context, in *BackupRequest, opts
 // AdminService holds operations on the installation itself.
 type AdminServiceServer interface {
 	// Backup writes a consistent copy of the store (a Pebble checkpoint) to
-	// a directory on the server's machine. The copy holds sealed values
-	// only; restoring it needs the data key too.
+	// a new directory under the server's backup directory (serve
+	// --backup-dir). The copy holds sealed values only; restoring it needs
+	// the data keys too.
 	Backup(context.Context, *BackupRequest) (*BackupResponse, error)
+	// RotateKeys makes a new data key, current at once for new writes, and
+	// re-seals the records under older keys in the background while the
+	// server goes on serving.
+	RotateKeys(context.Context, *RotateKeysRequest) (*RotateKeysResponse, error)
+	// KeyStatus reports each data key id: how many records are sealed under
+	// it, which is current, and whether a re-seal is running.
+	KeyStatus(context.Context, *KeyStatusRequest) (*KeyStatusResponse, error)
+	// RetireKey deletes a data key that no record is sealed under any more.
+	// The current key and keys still in use are refused
+	// (FailedPrecondition).
+	RetireKey(context.Context, *RetireKeyRequest) (*RetireKeyResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -606,6 +663,15 @@ type UnimplementedAdminServiceServer struct{}
 
 func (UnimplementedAdminServiceServer) Backup(context.Context, *BackupRequest) (*BackupResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Backup not implemented")
+}
+func (UnimplementedAdminServiceServer) RotateKeys(context.Context, *RotateKeysRequest) (*RotateKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateKeys not implemented")
+}
+func (UnimplementedAdminServiceServer) KeyStatus(context.Context, *KeyStatusRequest) (*KeyStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method KeyStatus not implemented")
+}
+func (UnimplementedAdminServiceServer) RetireKey(context.Context, *RetireKeyRequest) (*RetireKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetireKey not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -646,6 +712,60 @@ func _AdminService_Backup_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RotateKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RotateKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RotateKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RotateKeys(ctx, req.(*RotateKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_KeyStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(KeyStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).KeyStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_KeyStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).KeyStatus(ctx, req.(*KeyStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_RetireKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetireKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RetireKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RetireKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RetireKey(ctx, req.(*RetireKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -656,6 +776,18 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Backup",
 			Handler:    _AdminService_Backup_Handler,
+		},
+		{
+			MethodName: "RotateKeys",
+			Handler:    _AdminService_RotateKeys_Handler,
+		},
+		{
+			MethodName: "KeyStatus",
+			Handler:    _AdminService_KeyStatus_Handler,
+		},
+		{
+			MethodName: "RetireKey",
+			Handler:    _AdminService_RetireKey_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -38,6 +38,15 @@ type Config struct {
 	Revoked func(*x509.Certificate) bool
 	// Audit keeps the audit trail; nil keeps none (tests of one service).
 	Audit AuditLog
+	// LatentFile is the unsolved-latent gallery the reverse search of every
+	// enrolment scans (LoadLatents fills it); nil makes an empty one. The
+	// latent service needs a Store that keeps latents too (LatentStore).
+	LatentFile *matcher.Gallery
+	// LatentHitFMR is the estimated false match rate at or below which a
+	// reverse-search candidate becomes a hit; 0 means DefaultLatentHitFMR.
+	// Expected false hits per enrolment ≈ fingers × unsolved latents × FMR
+	// (10 × 10,000 × 1e-4 = 10), capped at maxHitsPerEnrolment.
+	LatentHitFMR float64
 	// NoAuth serves every caller as admin: only for `serve --insecure` on
 	// a loopback address.
 	NoAuth bool
@@ -50,6 +59,7 @@ type Server struct {
 	whorlv1.UnimplementedGalleryServiceServer
 	whorlv1.UnimplementedAdminServiceServer
 	whorlv1.UnimplementedAuditServiceServer
+	whorlv1.UnimplementedLatentServiceServer
 
 	gallery     *matcher.Gallery
 	store       Store
@@ -60,6 +70,7 @@ type Server struct {
 	revoked     func(*x509.Certificate) bool
 	noAuth      bool
 	audit       AuditLog
+	latent      *latentState
 }
 
 // New returns a Server for the configuration.
@@ -83,6 +94,7 @@ func New(cfg Config) *Server {
 		revoked:     cfg.Revoked,
 		noAuth:      cfg.NoAuth,
 		audit:       cfg.Audit,
+		latent:      newLatentState(cfg),
 	}
 }
 
@@ -104,6 +116,7 @@ func (s *Server) Register(g *grpc.Server) {
 	whorlv1.RegisterGalleryServiceServer(g, s)
 	whorlv1.RegisterAdminServiceServer(g, s)
 	whorlv1.RegisterAuditServiceServer(g, s)
+	whorlv1.RegisterLatentServiceServer(g, s)
 }
 
 // admit takes a token from a pool without waiting: a server at its limit

@@ -32,6 +32,8 @@ commands:
   delete    remove a subject
   backup    write a copy of the store to a new directory (server's machine)
   audit     query the audit trail (auditor), or verify its hash chain
+  latent    latent work (examiner): search, register, get, list, retire
+  hits      the reverse search's hits (examiner): list, watch, decide
   certs     issue or revoke client certificates with the local CA
             (server's machine): whorl certs issue --role R --name N
   inspect   say what fingerprint files hold: images, minutiae templates
@@ -78,6 +80,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCerts(args[1:], stdout, stderr)
 	case "audit":
 		return runAudit(args[1:], stdout, stderr)
+	case "latent":
+		return runLatent(args[1:], stdout, stderr)
+	case "hits":
+		return runHits(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -58,7 +58,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	maxSearches := fs.Int("max-searches", 0, "searches running at once before ResourceExhausted (0: 2)")
 	keyFile := fs.String("data-key-file", "", "read the 32-byte data key from this file (64 hex digits, owner-only) instead of DIR/store/datakey: for a key the operator keeps elsewhere")
 	metricsAddr := fs.String("metrics", defaultMetrics, "address of the Prometheus metrics endpoint (/metrics), kept local; empty: none")
+	latentHitFMR := fs.Float64("latent-hit-fmr", server.DefaultLatentHitFMR, "estimated false match rate at or below which the reverse search of an enrolment against the unsolved latents makes a hit; false hits per enrolment ≈ fingers × unsolved latents × this")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if !(*latentHitFMR > 0 && *latentHitFMR < 1) {
+		fmt.Fprintf(stderr, "whorl serve: --latent-hit-fmr %g: a rate in (0, 1)\n", *latentHitFMR)
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -67,6 +72,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	// After the first signal, a second one ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
 	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, metrics: *metricsAddr, keyFile: *keyFile}
+	opts.latentHitFMR = *latentHitFMR
 	if err := serve(ctx, opts, log, stdout); err != nil {
 		log.Error("serve", "err", err)
 		return 1
@@ -81,6 +87,8 @@ type serveOptions struct {
 	maxSearches  int
 	metrics      string // address of /metrics, "" for none
 	keyFile      string // the operator's data key file, "" for DIR/store/datakey
+
+	latentHitFMR float64 // the reverse search's hit threshold, 0 for the default
 }
 
 // serve runs the server until ctx is done (SIGTERM or SIGINT in the
@@ -151,6 +159,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 
 	var gallery matcher.Gallery
 	cfg := server.Config{Gallery: &gallery, Store: st, Audit: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode}
+	cfg.LatentHitFMR = o.latentHitFMR
 	if !insecureMode {
 		cfg.Revoked = pki.NewRevocations(tlsDir(data)).IsRevoked
 	}
@@ -162,6 +171,10 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	}
 	fingers, _ := gallery.Len()
 	log.Info("gallery loaded", "subjects", n, "fingers", fingers, "seconds", time.Since(start).Seconds())
+	if n, err = srv.LoadLatents(ctx); err != nil {
+		return err
+	}
+	log.Info("unsolved latent file loaded", "latents", n)
 
 	metrics := srv.NewMetrics()
 	// MaxConcurrentStreams bounds the requests one connection may have
@@ -200,6 +213,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	case <-ctx.Done():
 		log.Info("shutting down: in-flight requests finish")
 		hs.Shutdown()
+		srv.EndStreams() // hit watchers end only when told; a graceful stop waits for them
 		done := make(chan struct{})
 		go func() { g.GracefulStop(); close(done) }()
 		select {

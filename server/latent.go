@@ -1,10 +1,12 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -146,7 +148,9 @@ func (s *Server) reverseSearch(ctx context.Context, subjectID string, fingers []
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reverseSearchTimeout)
 	defer cancel()
-	made := 0
+	// Every finger is searched before any hit is stored, so that the cap
+	// keeps the strongest hits of the enrolment, not the first fingers'.
+	var found []*store.Hit
 	for _, f := range fingers {
 		cs, err := s.latent.file.SearchReverse(ctx, f, s.latent.hitFMR, maxHitsPerEnrolment)
 		if err != nil {
@@ -162,29 +166,32 @@ func (s *Server) reverseSearch(ctx context.Context, subjectID string, fingers []
 				continue
 			}
 			seen[c.Key.Subject] = true
-			if made == maxHitsPerEnrolment {
-				s.log.Warn("reverse search: hit cap reached; more candidates were under the threshold (is --latent-hit-fmr too loose for the file?)",
-					"cap", maxHitsPerEnrolment, "fmr", s.latent.hitFMR)
-				return
-			}
 			h := &store.Hit{LatentID: c.Key.Subject, SubjectID: subjectID, Position: f.Position, Score: c.Score, FMR: c.FMR}
 			for _, p := range c.Pairs {
 				h.Pairs = append(h.Pairs, store.HitPair{Latent: p.Candidate, Finger: p.Probe})
 			}
-			stored, created, err := s.latent.store.PutHit(ctx, h)
-			switch {
-			case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
-				continue // the latent left the file meanwhile
-			case err != nil:
-				s.latent.reverseFailures.Add(1)
-				s.log.Error("reverse search: hit not stored", "err", err)
-				return
-			}
-			if created {
-				made++
-				s.latent.hitsMade.Add(1)
-				s.latent.hits.publish(hitProto(stored))
-			}
+			found = append(found, h)
+		}
+	}
+	slices.SortStableFunc(found, func(a, b *store.Hit) int { return cmp.Compare(a.FMR, b.FMR) })
+	if len(found) > maxHitsPerEnrolment {
+		s.log.Warn("reverse search: hit cap reached; the weakest candidates under the threshold were dropped (is --latent-hit-fmr too loose for the file?)",
+			"cap", maxHitsPerEnrolment, "candidates", len(found), "fmr", s.latent.hitFMR)
+		found = found[:maxHitsPerEnrolment]
+	}
+	for _, h := range found {
+		stored, created, err := s.latent.store.PutHit(ctx, h)
+		switch {
+		case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
+			continue // the latent left the file meanwhile
+		case err != nil:
+			s.latent.reverseFailures.Add(1)
+			s.log.Error("reverse search: hit not stored", "err", err)
+			return
+		}
+		if created {
+			s.latent.hitsMade.Add(1)
+			s.latent.hits.publish(hitProto(stored))
 		}
 	}
 }

@@ -380,7 +380,9 @@ func (s *Store) GetHit(ctx context.Context, hitID uint64) (*Hit, error) {
 }
 
 // ListHits returns one page of the hits the filter selects, oldest first,
-// and the next page's token ("" after the last).
+// and the next page's token ("" after the last). The filter is applied
+// while walking every hit from the token on: hits are thousands, not
+// millions, so no per-latent index is kept.
 func (s *Store) ListHits(ctx context.Context, f HitFilter, pageToken string, pageSize int) ([]*Hit, string, error) {
 	var out []*Hit
 	next, err := s.page(ctx, kindHit, hitPageToken, pageToken, pageSize, "ListHits", func(key, value []byte) (bool, error) {

@@ -34,27 +34,80 @@ func (s *Server) Audit(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	start := s.now()
 	slot := &identitySlot{}
 	resp, err := handler(context.WithValue(ctx, identitySlotKey{}, slot), req)
-	rec := &store.AuditRecord{
-		Time:       start,
-		Method:     info.FullMethod,
-		Subjects:   subjectsOf(req),
-		Candidates: candidatesOf(resp),
-		Code:       uint32(status.Code(err)),
+	rec := s.auditRecord(ctx, slot, start, info.FullMethod, err)
+	rec.Subjects = subjectsOf(req)
+	rec.Candidates = append(candidatesOf(resp), latentCandidatesOf(resp)...)
+	rec.Latents = latentsOf(req, resp)
+	if werr := s.appendAudit(ctx, rec); werr != nil {
+		return nil, werr
 	}
+	return resp, err
+}
+
+// AuditStream is Audit for streaming RPCs (the latent hit stream,
+// reflection): every message that discloses latents or subjects is
+// recorded before it is sent, naming them, and the stream's end is
+// recorded with its status code (a refused stream too).
+func (s *Server) AuditStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if s.audit == nil || strings.HasPrefix(info.FullMethod, "/grpc.health.") {
+		return handler(srv, ss)
+	}
+	start := s.now()
+	slot := &identitySlot{}
+	as := &auditedStream{ServerStream: ss, ctx: context.WithValue(ss.Context(), identitySlotKey{}, slot), s: s, method: info.FullMethod, slot: slot}
+	err := handler(srv, as)
+	if werr := s.appendAudit(ss.Context(), s.auditRecord(ss.Context(), slot, start, info.FullMethod, err)); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// auditedStream records each message a stream sends (see AuditStream).
+type auditedStream struct {
+	grpc.ServerStream
+	ctx    context.Context
+	s      *Server
+	method string
+	slot   *identitySlot
+}
+
+func (a *auditedStream) Context() context.Context { return a.ctx }
+
+func (a *auditedStream) SendMsg(m any) error {
+	latents, candidates := latentsOf(nil, m), latentCandidatesOf(m)
+	if len(latents) > 0 || len(candidates) > 0 {
+		rec := a.s.auditRecord(a.ctx, a.slot, a.s.now(), a.method, nil)
+		rec.Latents, rec.Candidates = latents, candidates
+		if err := a.s.appendAudit(a.ctx, rec); err != nil {
+			return err
+		}
+	}
+	return a.ServerStream.SendMsg(m)
+}
+
+// auditRecord starts the record of a call: when, who (as far as
+// authorisation established it), the method and its outcome.
+func (s *Server) auditRecord(ctx context.Context, slot *identitySlot, start time.Time, method string, err error) *store.AuditRecord {
+	rec := &store.AuditRecord{Time: start, Method: method, Code: uint32(status.Code(err))}
 	if slot.ok {
 		rec.Station, rec.Role, rec.Person = slot.id.Station, string(slot.id.Role), slot.id.Person
 	} else {
 		rec.Station = caller(ctx) // whoever failed: the name presented, or the address
 	}
-	// The record is written even when the client has gone: a detached
-	// context, bounded.
+	return rec
+}
+
+// appendAudit writes a record, even when the client has gone (a detached
+// context, bounded). A record that cannot be written fails the call: no
+// access goes unrecorded.
+func (s *Server) appendAudit(ctx context.Context, rec *store.AuditRecord) error {
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if werr := s.audit.AppendAudit(actx, rec); werr != nil {
-		s.log.Error("audit record not written: failing the call", "method", info.FullMethod, "err", werr)
-		return nil, status.Error(codes.Internal, "the audit trail could not record this call")
+	if err := s.audit.AppendAudit(actx, rec); err != nil {
+		s.log.Error("audit record not written: failing the call", "method", rec.Method, "err", err)
+		return status.Error(codes.Internal, "the audit trail could not record this call")
 	}
-	return resp, err
+	return nil
 }
 
 // LockoutMethod is the method name of the audit record that marks the

@@ -113,6 +113,7 @@ func TestEveryRPCAgainstEveryRole(t *testing.T) {
 		method string
 		in     protoreflect.MessageDescriptor
 		out    protoreflect.MessageDescriptor
+		stream bool
 	}
 	var rpcs []rpc
 	services := whorlv1.File_whorl_v1_service_proto.Services()
@@ -120,10 +121,10 @@ func TestEveryRPCAgainstEveryRole(t *testing.T) {
 		sd := services.Get(i)
 		for j := range sd.Methods().Len() {
 			md := sd.Methods().Get(j)
-			rpcs = append(rpcs, rpc{"/" + string(sd.FullName()) + "/" + string(md.Name()), md.Input(), md.Output()})
+			rpcs = append(rpcs, rpc{"/" + string(sd.FullName()) + "/" + string(md.Name()), md.Input(), md.Output(), md.IsStreamingServer()})
 		}
 	}
-	rpcs = append(rpcs, rpc{"/grpc.health.v1.Health/Check", (&healthpb.HealthCheckRequest{}).ProtoReflect().Descriptor(), (&healthpb.HealthCheckResponse{}).ProtoReflect().Descriptor()})
+	rpcs = append(rpcs, rpc{"/grpc.health.v1.Health/Check", (&healthpb.HealthCheckRequest{}).ProtoReflect().Descriptor(), (&healthpb.HealthCheckResponse{}).ProtoReflect().Descriptor(), false})
 
 	clients := map[string]*tls.Config{}
 	for _, r := range Roles {
@@ -140,7 +141,20 @@ func TestEveryRPCAgainstEveryRole(t *testing.T) {
 		require.NoError(t, err)
 		for _, r := range rpcs {
 			t.Run(who+r.method, func(t *testing.T) {
-				err := conn.Invoke(context.Background(), r.method, dynamicpb.NewMessage(r.in), dynamicpb.NewMessage(r.out))
+				var err error
+				if !r.stream {
+					err = conn.Invoke(context.Background(), r.method, dynamicpb.NewMessage(r.in), dynamicpb.NewMessage(r.out))
+				} else { // a server stream: its first message, or the refusal
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					var cs grpc.ClientStream
+					if cs, err = conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, r.method); err == nil {
+						if err = cs.SendMsg(dynamicpb.NewMessage(r.in)); err == nil {
+							cs.CloseSend()
+							err = cs.RecvMsg(dynamicpb.NewMessage(r.out))
+						}
+					}
+				}
 				code := status.Code(err)
 				switch {
 				case who == "no certificate" || who == "no role" || who == "revoked":

@@ -103,6 +103,20 @@ func (s *Server) Enroll(ctx context.Context, req *whorlv1.EnrollRequest) (*whorl
 	if s.store == nil {
 		return nil, status.Error(codes.FailedPrecondition, "this server has no store: enrolment is not possible")
 	}
+	resp, err := s.storeEnrolment(ctx, req, fingers)
+	if err != nil {
+		return nil, err
+	}
+	// The subject is stored and searchable; its fingers are searched
+	// against the unsolved latents without its lock held, and the response
+	// waits for that (see reverseSearch).
+	s.reverseSearch(ctx, req.GetSubjectId(), fingers)
+	return resp, nil
+}
+
+// storeEnrolment writes a checked enrolment through the store to the
+// gallery, under the subject's lock.
+func (s *Server) storeEnrolment(ctx context.Context, req *whorlv1.EnrollRequest, fingers []minutiae.Template) (*whorlv1.EnrollResponse, error) {
 	unlock := s.locks.lock(req.GetSubjectId())
 	defer unlock()
 	res, err := s.store.PutSubject(ctx, &store.Subject{ID: req.GetSubjectId(), Fingers: fingers}, req.GetRequestId())

@@ -37,6 +37,7 @@ func (s *Server) NewMetrics() *Metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "whorl_extractions_running", Help: "Image decodes and extractions running now."},
 			func() float64 { return float64(len(s.extractions)) }),
 	)
+	m.Registry.MustRegister(s.latentCollectors()...)
 	return m
 }
 

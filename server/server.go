@@ -43,6 +43,15 @@ type Config struct {
 	// BackupDir is where Backup writes: each backup goes to a new
 	// directory the request names under it. Empty refuses backups.
 	BackupDir string
+	// LatentFile is the unsolved-latent gallery the reverse search of every
+	// enrolment scans (LoadLatents fills it); nil makes an empty one. The
+	// latent service needs a Store that keeps latents too (LatentStore).
+	LatentFile *matcher.Gallery
+	// LatentHitFMR is the estimated false match rate at or below which a
+	// reverse-search candidate becomes a hit; 0 means DefaultLatentHitFMR.
+	// Expected false hits per enrolment ≈ fingers × unsolved latents × FMR
+	// (10 × 10,000 × 1e-4 = 10), capped at maxHitsPerEnrolment.
+	LatentHitFMR float64
 	// NoAuth serves every caller as admin: only for `serve --insecure` on
 	// a loopback address.
 	NoAuth bool
@@ -72,6 +81,7 @@ type Server struct {
 	whorlv1.UnimplementedGalleryServiceServer
 	whorlv1.UnimplementedAdminServiceServer
 	whorlv1.UnimplementedAuditServiceServer
+	whorlv1.UnimplementedLatentServiceServer
 
 	gallery       *matcher.Gallery
 	store         Store
@@ -88,6 +98,7 @@ type Server struct {
 	now           func() time.Time
 	sleep         func(context.Context, time.Duration) error
 	backupDir     string
+	latent        *latentState
 }
 
 // New returns a Server for the configuration.
@@ -127,18 +138,19 @@ func New(cfg Config) *Server {
 		now:           cfg.Now,
 		sleep:         cfg.Sleep,
 		backupDir:     cfg.BackupDir,
+		latent:        newLatentState(cfg),
 	}
 }
 
 // Interceptors are the server's interceptors, in order: recovery, audit
 // (around everything else, so refusals are recorded too), authorisation,
-// logging, then metrics if given.
+// logging, then metrics if given; streams are audited and authorised.
 func (s *Server) Interceptors(m *Metrics) []grpc.ServerOption {
 	unary := []grpc.UnaryServerInterceptor{s.Recover, s.Audit, s.Authorize, s.LogRequests}
 	if m != nil {
 		unary = append(unary, m.Observe)
 	}
-	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(s.AuthorizeStream)}
+	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(s.AuditStream, s.AuthorizeStream)}
 }
 
 // Register registers the services on a gRPC server.
@@ -148,6 +160,7 @@ func (s *Server) Register(g *grpc.Server) {
 	whorlv1.RegisterGalleryServiceServer(g, s)
 	whorlv1.RegisterAdminServiceServer(g, s)
 	whorlv1.RegisterAuditServiceServer(g, s)
+	whorlv1.RegisterLatentServiceServer(g, s)
 }
 
 // admit takes a token from a pool without waiting: a server at its limit

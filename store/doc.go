@@ -31,9 +31,22 @@
 //	'n' + 16-byte HMAC(subject id)  subject-name index: StoredSubjectRef
 //	'r' + 16-byte HMAC(request id)  request-id index: StoredRequest
 //	'a' + uint64 sequence number    audit record: StoredAuditRecord
+//	'l' + uint64 internal id   latent record: StoredLatent
+//	'k' + 16-byte HMAC(latent id)   latent-id index: StoredLatentRef
+//	'h' + uint64 internal id   reverse-search hit: StoredHit
+//	'g' + 16-byte HMAC(latent id, subject id, finger position)
+//	                           hit-pair index: StoredLatentRef, so one
+//	                           latent and one finger make one hit
 //
-// Reserved for records to come, not yet written: 'l' latent, 'h' reverse-
-// search hit.
+// The latent workflow (latents.go) keeps the unsolved latent file: a latent
+// is registered unsolved, and leaves the file (its record stays, for the
+// record) when retired or when an examiner identifies one of its hits.
+// Latent and hit records take internal ids from the subjects' counter, so
+// listings come in registration order; a hit's external id is its internal
+// id in decimal (it says nothing about a person). A server-assigned latent
+// id is "L" and 20 hex digits of HMAC(index key, request id), so that a
+// retried registration names the same latent, or random when the client
+// gave no request id. LatentKinds lists the latent kinds for a re-seal.
 //
 // The audit trail (audit.go) is one record per RPC, numbered from 1 with no
 // gaps and written one at a time, each synced. Records form a hash chain:

@@ -14,7 +14,8 @@ const (
 	kindSubject byte = 's'
 	kindName    byte = 'n'
 	kindRequest byte = 'r'
-	// Reserved, not yet written: 'l' latent, 'h' hit. Audit records, 'a', are in audit.go.
+	// Latents and hits ('l', 'k', 'h', 'g') are in latents.go, audit
+	// records ('a') in audit.go.
 )
 
 // Metadata record names, after the 'm'.
@@ -81,7 +82,11 @@ func keyString(k []byte) string {
 		if id, ok := subjectKeyID(k); ok {
 			return fmt.Sprintf("s/%d", id)
 		}
-	case kindName, kindRequest:
+	case kindLatent, kindHit:
+		if len(k) == 9 {
+			return fmt.Sprintf("%c/%d", k[0], binary.BigEndian.Uint64(k[1:]))
+		}
+	case kindName, kindRequest, kindLatentName, kindHitPair:
 		return fmt.Sprintf("%c/%x", k[0], k[1:])
 	case kindMeta:
 		return fmt.Sprintf("m/%s", k[1:])

@@ -36,6 +36,8 @@ commands:
   audit     query the audit trail (auditor), or verify its hash chain
   keys      rotate the data keys, see which records use which key, retire
             old keys (admin): whorl keys rotate|status|retire
+  latent    latent work (examiner): search, register, get, list, retire
+  hits      the reverse search's hits (examiner): list, watch, decide
   certs     issue or revoke client certificates with the local CA
             (server's machine): whorl certs issue --role R --name N
   inspect   say what fingerprint files hold: images, minutiae templates
@@ -86,6 +88,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runAudit(args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(args[1:], stdout, stderr)
+	case "latent":
+		return runLatent(args[1:], stdout, stderr)
+	case "hits":
+		return runHits(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -66,7 +66,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&person.keys, "person-keys", "", "the issuer's key set (JWKS JSON), saved from the provider; read again when it changes")
 	fs.StringVar(&person.claim, "person-claim", server.DefaultPersonClaim, "the token claim naming the person (\"sub\" when absent)")
 	fs.BoolVar(&person.require, "require-person-token", false, "refuse every RPC but health checks without a valid person token (Unauthenticated)")
+	latentHitFMR := fs.Float64("latent-hit-fmr", server.DefaultLatentHitFMR, "estimated false match rate at or below which the reverse search of an enrolment against the unsolved latents makes a hit; false hits per enrolment ≈ fingers × unsolved latents × this")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if !(*latentHitFMR > 0 && *latentHitFMR < 1) {
+		fmt.Fprintf(stderr, "whorl serve: --latent-hit-fmr %g: a rate in (0, 1)\n", *latentHitFMR)
 		return 2
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -75,7 +80,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	// After the first signal, a second one ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
 	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, metrics: *metricsAddr, keyFile: *keyFile,
-		tls12: *tls12, person: person, backupDir: *backupDir}
+		tls12: *tls12, person: person, backupDir: *backupDir, latentHitFMR: *latentHitFMR}
 	if err := serve(ctx, opts, log, stdout); err != nil {
 		log.Error("serve", "err", err)
 		return 1
@@ -93,6 +98,7 @@ type serveOptions struct {
 	backupDir    string // where backups go, "" for DIR/backups
 	tls12        bool   // also accept TLS 1.2 (pki.AllowTLS12)
 	person       personFlags
+	latentHitFMR float64 // the reverse search's hit threshold, 0 for the default
 }
 
 // personFlags are serve's person token flags.
@@ -207,7 +213,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 		backups = filepath.Join(data, "backups")
 	}
 	cfg := server.Config{Gallery: &gallery, Store: st, Audit: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode,
-		PersonTokens: personTokens, RequirePersonToken: o.person.require, BackupDir: backups}
+		PersonTokens: personTokens, RequirePersonToken: o.person.require, BackupDir: backups, LatentHitFMR: o.latentHitFMR}
 	if !insecureMode {
 		cfg.Revoked = pki.NewRevocations(tlsDir(data)).IsRevoked
 	}
@@ -219,6 +225,10 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	}
 	fingers, _ := gallery.Len()
 	log.Info("gallery loaded", "subjects", n, "fingers", fingers, "seconds", time.Since(start).Seconds())
+	if n, err = srv.LoadLatents(ctx); err != nil {
+		return err
+	}
+	log.Info("unsolved latent file loaded", "latents", n)
 
 	metrics := srv.NewMetrics()
 	// MaxConcurrentStreams bounds the requests one connection may have
@@ -267,6 +277,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	case <-ctx.Done():
 		log.Info("shutting down: in-flight requests finish")
 		hs.Shutdown()
+		srv.EndStreams() // hit watchers end only when told; a graceful stop waits for them
 		done := make(chan struct{})
 		go func() { g.GracefulStop(); close(done) }()
 		select {

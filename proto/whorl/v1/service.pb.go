@@ -21,6 +21,119 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// LatentState is where a latent stands in the unsolved file.
+type LatentState int32
+
+const (
+	LatentState_LATENT_STATE_UNSPECIFIED LatentState = 0
+	// Unsolved latents are searched against every enrolment.
+	LatentState_LATENT_STATE_UNSOLVED LatentState = 1
+	// An examiner identified a hit of the latent.
+	LatentState_LATENT_STATE_IDENTIFIED LatentState = 2
+	// The latent was retired without an identification.
+	LatentState_LATENT_STATE_RETIRED LatentState = 3
+)
+
+// Enum value maps for LatentState.
+var (
+	LatentState_name = map[int32]string{
+		0: "LATENT_STATE_UNSPECIFIED",
+		1: "LATENT_STATE_UNSOLVED",
+		2: "LATENT_STATE_IDENTIFIED",
+		3: "LATENT_STATE_RETIRED",
+	}
+	LatentState_value = map[string]int32{
+		"LATENT_STATE_UNSPECIFIED": 0,
+		"LATENT_STATE_UNSOLVED":    1,
+		"LATENT_STATE_IDENTIFIED":  2,
+		"LATENT_STATE_RETIRED":     3,
+	}
+)
+
+func (x LatentState) Enum() *LatentState {
+	p := new(LatentState)
+	*p = x
+	return p
+}
+
+func (x LatentState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LatentState) Descriptor() protoreflect.EnumDescriptor {
+	return file_whorl_v1_service_proto_enumTypes[0].Descriptor()
+}
+
+func (LatentState) Type() protoreflect.EnumType {
+	return &file_whorl_v1_service_proto_enumTypes[0]
+}
+
+func (x LatentState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LatentState.Descriptor instead.
+func (LatentState) EnumDescriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{0}
+}
+
+// HitDecision is an examiner's conclusion on a hit.
+type HitDecision int32
+
+const (
+	// Not decided yet.
+	HitDecision_HIT_DECISION_UNSPECIFIED HitDecision = 0
+	// The latent was made by the hit's finger.
+	HitDecision_HIT_DECISION_IDENTIFIED HitDecision = 1
+	// It was not.
+	HitDecision_HIT_DECISION_EXCLUDED HitDecision = 2
+	// The comparison does not decide it; may be decided again later.
+	HitDecision_HIT_DECISION_INCONCLUSIVE HitDecision = 3
+)
+
+// Enum value maps for HitDecision.
+var (
+	HitDecision_name = map[int32]string{
+		0: "HIT_DECISION_UNSPECIFIED",
+		1: "HIT_DECISION_IDENTIFIED",
+		2: "HIT_DECISION_EXCLUDED",
+		3: "HIT_DECISION_INCONCLUSIVE",
+	}
+	HitDecision_value = map[string]int32{
+		"HIT_DECISION_UNSPECIFIED":  0,
+		"HIT_DECISION_IDENTIFIED":   1,
+		"HIT_DECISION_EXCLUDED":     2,
+		"HIT_DECISION_INCONCLUSIVE": 3,
+	}
+)
+
+func (x HitDecision) Enum() *HitDecision {
+	p := new(HitDecision)
+	*p = x
+	return p
+}
+
+func (x HitDecision) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (HitDecision) Descriptor() protoreflect.EnumDescriptor {
+	return file_whorl_v1_service_proto_enumTypes[1].Descriptor()
+}
+
+func (HitDecision) Type() protoreflect.EnumType {
+	return &file_whorl_v1_service_proto_enumTypes[1]
+}
+
+func (x HitDecision) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use HitDecision.Descriptor instead.
+func (HitDecision) EnumDescriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{1}
+}
+
 // Image is an encoded fingerprint image: PNG, JPEG, BMP, TIFF, PGM or WSQ.
 type Image struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2153,6 +2266,1375 @@ func (x *AuditRecord) GetLatentIds() []string {
 	return nil
 }
 
+// LatentProbe is a latent print: an image, or the minutiae an examiner
+// marked. Exactly one of image and template is given.
+type LatentProbe struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// image is the latent's image; its ppi matters (latents are often
+	// photographed at 1000 ppi), and the template is extracted from it.
+	Image *Image `protobuf:"bytes,1,opt,name=image,proto3" json:"image,omitempty"`
+	// template holds examiner-marked minutiae: positions in pixels at 500
+	// ppi, directions, kinds.
+	Template *Template `protobuf:"bytes,2,opt,name=template,proto3" json:"template,omitempty"`
+	// region, when given, is a polygon (3 to 64 vertices, in the template's
+	// coordinates: pixels at 500 ppi) outside which minutiae are dropped. A
+	// box is 4 vertices.
+	Region []*Point `protobuf:"bytes,3,rep,name=region,proto3" json:"region,omitempty"`
+	// positions are the examiner's hint of which fingers the latent may be;
+	// empty means any finger.
+	Positions     []FingerPosition `protobuf:"varint,4,rep,packed,name=positions,proto3,enum=whorl.v1.FingerPosition" json:"positions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LatentProbe) Reset() {
+	*x = LatentProbe{}
+	mi := &file_whorl_v1_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LatentProbe) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LatentProbe) ProtoMessage() {}
+
+func (x *LatentProbe) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LatentProbe.ProtoReflect.Descriptor instead.
+func (*LatentProbe) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *LatentProbe) GetImage() *Image {
+	if x != nil {
+		return x.Image
+	}
+	return nil
+}
+
+func (x *LatentProbe) GetTemplate() *Template {
+	if x != nil {
+		return x.Template
+	}
+	return nil
+}
+
+func (x *LatentProbe) GetRegion() []*Point {
+	if x != nil {
+		return x.Region
+	}
+	return nil
+}
+
+func (x *LatentProbe) GetPositions() []FingerPosition {
+	if x != nil {
+		return x.Positions
+	}
+	return nil
+}
+
+// Point is a point of a template's plane, in pixels at 500 ppi.
+type Point struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	X             float32                `protobuf:"fixed32,1,opt,name=x,proto3" json:"x,omitempty"`
+	Y             float32                `protobuf:"fixed32,2,opt,name=y,proto3" json:"y,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Point) Reset() {
+	*x = Point{}
+	mi := &file_whorl_v1_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Point) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Point) ProtoMessage() {}
+
+func (x *Point) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Point.ProtoReflect.Descriptor instead.
+func (*Point) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *Point) GetX() float32 {
+	if x != nil {
+		return x.X
+	}
+	return 0
+}
+
+func (x *Point) GetY() float32 {
+	if x != nil {
+		return x.Y
+	}
+	return 0
+}
+
+type SearchLatentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Probe *LatentProbe           `protobuf:"bytes,1,opt,name=probe,proto3" json:"probe,omitempty"`
+	// top is how many fingers to return: 1 to 100, 0 means 10.
+	Top           uint32 `protobuf:"varint,2,opt,name=top,proto3" json:"top,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchLatentRequest) Reset() {
+	*x = SearchLatentRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchLatentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchLatentRequest) ProtoMessage() {}
+
+func (x *SearchLatentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchLatentRequest.ProtoReflect.Descriptor instead.
+func (*SearchLatentRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *SearchLatentRequest) GetProbe() *LatentProbe {
+	if x != nil {
+		return x.Probe
+	}
+	return nil
+}
+
+func (x *SearchLatentRequest) GetTop() uint32 {
+	if x != nil {
+		return x.Top
+	}
+	return 0
+}
+
+type SearchLatentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// candidates are the most likely fingers, best first.
+	Candidates []*LatentCandidate `protobuf:"bytes,1,rep,name=candidates,proto3" json:"candidates,omitempty"`
+	// template is the latent as searched (after the region); candidates'
+	// pairs index its minutiae as probe.
+	Template      *Template `protobuf:"bytes,2,opt,name=template,proto3" json:"template,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchLatentResponse) Reset() {
+	*x = SearchLatentResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchLatentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchLatentResponse) ProtoMessage() {}
+
+func (x *SearchLatentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchLatentResponse.ProtoReflect.Descriptor instead.
+func (*SearchLatentResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *SearchLatentResponse) GetCandidates() []*LatentCandidate {
+	if x != nil {
+		return x.Candidates
+	}
+	return nil
+}
+
+func (x *SearchLatentResponse) GetTemplate() *Template {
+	if x != nil {
+		return x.Template
+	}
+	return nil
+}
+
+// LatentCandidate is one enrolled finger a latent search found.
+type LatentCandidate struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	SubjectId string                 `protobuf:"bytes,1,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	Position  FingerPosition         `protobuf:"varint,2,opt,name=position,proto3,enum=whorl.v1.FingerPosition" json:"position,omitempty"`
+	Score     float64                `protobuf:"fixed64,3,opt,name=score,proto3" json:"score,omitempty"`
+	Fmr       float64                `protobuf:"fixed64,4,opt,name=fmr,proto3" json:"fmr,omitempty"`
+	// pairs: probe indexes the latent's minutiae, candidate the enrolled
+	// finger's.
+	Pairs         []*MinutiaPair `protobuf:"bytes,5,rep,name=pairs,proto3" json:"pairs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LatentCandidate) Reset() {
+	*x = LatentCandidate{}
+	mi := &file_whorl_v1_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LatentCandidate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LatentCandidate) ProtoMessage() {}
+
+func (x *LatentCandidate) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LatentCandidate.ProtoReflect.Descriptor instead.
+func (*LatentCandidate) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *LatentCandidate) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *LatentCandidate) GetPosition() FingerPosition {
+	if x != nil {
+		return x.Position
+	}
+	return FingerPosition_FINGER_POSITION_UNSPECIFIED
+}
+
+func (x *LatentCandidate) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *LatentCandidate) GetFmr() float64 {
+	if x != nil {
+		return x.Fmr
+	}
+	return 0
+}
+
+func (x *LatentCandidate) GetPairs() []*MinutiaPair {
+	if x != nil {
+		return x.Pairs
+	}
+	return nil
+}
+
+// Latent is a latent print on file.
+type Latent struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	LatentId string                 `protobuf:"bytes,1,opt,name=latent_id,json=latentId,proto3" json:"latent_id,omitempty"`
+	CaseId   string                 `protobuf:"bytes,2,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	Notes    string                 `protobuf:"bytes,3,opt,name=notes,proto3" json:"notes,omitempty"`
+	// template is the latent's minutiae as stored (after the region).
+	Template *Template `protobuf:"bytes,4,opt,name=template,proto3" json:"template,omitempty"`
+	// positions are the finger-position hints it was registered with.
+	Positions        []FingerPosition `protobuf:"varint,5,rep,packed,name=positions,proto3,enum=whorl.v1.FingerPosition" json:"positions,omitempty"`
+	State            LatentState      `protobuf:"varint,6,opt,name=state,proto3,enum=whorl.v1.LatentState" json:"state,omitempty"`
+	CreatedUnixNanos int64            `protobuf:"varint,7,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	UpdatedUnixNanos int64            `protobuf:"varint,8,opt,name=updated_unix_nanos,json=updatedUnixNanos,proto3" json:"updated_unix_nanos,omitempty"`
+	// registered_by is the station that registered it.
+	RegisteredBy string `protobuf:"bytes,9,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
+	// For a latent that left the unsolved file: who took it out, why, and
+	// (identified) the subject and finger it was identified with.
+	ClosedBy            string         `protobuf:"bytes,10,opt,name=closed_by,json=closedBy,proto3" json:"closed_by,omitempty"`
+	CloseNote           string         `protobuf:"bytes,11,opt,name=close_note,json=closeNote,proto3" json:"close_note,omitempty"`
+	IdentifiedSubjectId string         `protobuf:"bytes,12,opt,name=identified_subject_id,json=identifiedSubjectId,proto3" json:"identified_subject_id,omitempty"`
+	IdentifiedPosition  FingerPosition `protobuf:"varint,13,opt,name=identified_position,json=identifiedPosition,proto3,enum=whorl.v1.FingerPosition" json:"identified_position,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *Latent) Reset() {
+	*x = Latent{}
+	mi := &file_whorl_v1_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Latent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Latent) ProtoMessage() {}
+
+func (x *Latent) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Latent.ProtoReflect.Descriptor instead.
+func (*Latent) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *Latent) GetLatentId() string {
+	if x != nil {
+		return x.LatentId
+	}
+	return ""
+}
+
+func (x *Latent) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *Latent) GetNotes() string {
+	if x != nil {
+		return x.Notes
+	}
+	return ""
+}
+
+func (x *Latent) GetTemplate() *Template {
+	if x != nil {
+		return x.Template
+	}
+	return nil
+}
+
+func (x *Latent) GetPositions() []FingerPosition {
+	if x != nil {
+		return x.Positions
+	}
+	return nil
+}
+
+func (x *Latent) GetState() LatentState {
+	if x != nil {
+		return x.State
+	}
+	return LatentState_LATENT_STATE_UNSPECIFIED
+}
+
+func (x *Latent) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *Latent) GetUpdatedUnixNanos() int64 {
+	if x != nil {
+		return x.UpdatedUnixNanos
+	}
+	return 0
+}
+
+func (x *Latent) GetRegisteredBy() string {
+	if x != nil {
+		return x.RegisteredBy
+	}
+	return ""
+}
+
+func (x *Latent) GetClosedBy() string {
+	if x != nil {
+		return x.ClosedBy
+	}
+	return ""
+}
+
+func (x *Latent) GetCloseNote() string {
+	if x != nil {
+		return x.CloseNote
+	}
+	return ""
+}
+
+func (x *Latent) GetIdentifiedSubjectId() string {
+	if x != nil {
+		return x.IdentifiedSubjectId
+	}
+	return ""
+}
+
+func (x *Latent) GetIdentifiedPosition() FingerPosition {
+	if x != nil {
+		return x.IdentifiedPosition
+	}
+	return FingerPosition_FINGER_POSITION_UNSPECIFIED
+}
+
+type RegisterLatentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// request_id, at most 128 bytes, names a server-assigned latent id: a
+	// retry with the same request_id registers once. Not needed when
+	// latent_id is given.
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// latent_id is the latent's id, 1 to 256 bytes; empty lets the server
+	// assign one.
+	LatentId string `protobuf:"bytes,2,opt,name=latent_id,json=latentId,proto3" json:"latent_id,omitempty"`
+	// case_id is the case the latent belongs to (at most 256 bytes).
+	CaseId string `protobuf:"bytes,3,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// notes are the examiner's notes, at most 4096 bytes.
+	Notes         string       `protobuf:"bytes,4,opt,name=notes,proto3" json:"notes,omitempty"`
+	Probe         *LatentProbe `protobuf:"bytes,5,opt,name=probe,proto3" json:"probe,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterLatentRequest) Reset() {
+	*x = RegisterLatentRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterLatentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterLatentRequest) ProtoMessage() {}
+
+func (x *RegisterLatentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterLatentRequest.ProtoReflect.Descriptor instead.
+func (*RegisterLatentRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *RegisterLatentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RegisterLatentRequest) GetLatentId() string {
+	if x != nil {
+		return x.LatentId
+	}
+	return ""
+}
+
+func (x *RegisterLatentRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *RegisterLatentRequest) GetNotes() string {
+	if x != nil {
+		return x.Notes
+	}
+	return ""
+}
+
+func (x *RegisterLatentRequest) GetProbe() *LatentProbe {
+	if x != nil {
+		return x.Probe
+	}
+	return nil
+}
+
+type RegisterLatentResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Latent *Latent                `protobuf:"bytes,1,opt,name=latent,proto3" json:"latent,omitempty"`
+	// replayed is true when this answers a repeated registration.
+	Replayed      bool `protobuf:"varint,2,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterLatentResponse) Reset() {
+	*x = RegisterLatentResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterLatentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterLatentResponse) ProtoMessage() {}
+
+func (x *RegisterLatentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterLatentResponse.ProtoReflect.Descriptor instead.
+func (*RegisterLatentResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *RegisterLatentResponse) GetLatent() *Latent {
+	if x != nil {
+		return x.Latent
+	}
+	return nil
+}
+
+func (x *RegisterLatentResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
+type GetLatentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LatentId      string                 `protobuf:"bytes,1,opt,name=latent_id,json=latentId,proto3" json:"latent_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLatentRequest) Reset() {
+	*x = GetLatentRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLatentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLatentRequest) ProtoMessage() {}
+
+func (x *GetLatentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLatentRequest.ProtoReflect.Descriptor instead.
+func (*GetLatentRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *GetLatentRequest) GetLatentId() string {
+	if x != nil {
+		return x.LatentId
+	}
+	return ""
+}
+
+type GetLatentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Latent        *Latent                `protobuf:"bytes,1,opt,name=latent,proto3" json:"latent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLatentResponse) Reset() {
+	*x = GetLatentResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLatentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLatentResponse) ProtoMessage() {}
+
+func (x *GetLatentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLatentResponse.ProtoReflect.Descriptor instead.
+func (*GetLatentResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *GetLatentResponse) GetLatent() *Latent {
+	if x != nil {
+		return x.Latent
+	}
+	return nil
+}
+
+type ListLatentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// page_size is at most 1000; 0 means 100.
+	PageSize  uint32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// all lists identified and retired latents too; by default only the
+	// unsolved are listed.
+	All           bool `protobuf:"varint,3,opt,name=all,proto3" json:"all,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLatentsRequest) Reset() {
+	*x = ListLatentsRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLatentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLatentsRequest) ProtoMessage() {}
+
+func (x *ListLatentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLatentsRequest.ProtoReflect.Descriptor instead.
+func (*ListLatentsRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *ListLatentsRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListLatentsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListLatentsRequest) GetAll() bool {
+	if x != nil {
+		return x.All
+	}
+	return false
+}
+
+type ListLatentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// latents without their templates (GetLatent gives them).
+	Latents       []*Latent `protobuf:"bytes,1,rep,name=latents,proto3" json:"latents,omitempty"`
+	NextPageToken string    `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLatentsResponse) Reset() {
+	*x = ListLatentsResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLatentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLatentsResponse) ProtoMessage() {}
+
+func (x *ListLatentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLatentsResponse.ProtoReflect.Descriptor instead.
+func (*ListLatentsResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ListLatentsResponse) GetLatents() []*Latent {
+	if x != nil {
+		return x.Latents
+	}
+	return nil
+}
+
+func (x *ListLatentsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type RetireLatentRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	LatentId string                 `protobuf:"bytes,1,opt,name=latent_id,json=latentId,proto3" json:"latent_id,omitempty"`
+	// note says why, at most 4096 bytes.
+	Note          string `protobuf:"bytes,2,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetireLatentRequest) Reset() {
+	*x = RetireLatentRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetireLatentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetireLatentRequest) ProtoMessage() {}
+
+func (x *RetireLatentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetireLatentRequest.ProtoReflect.Descriptor instead.
+func (*RetireLatentRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *RetireLatentRequest) GetLatentId() string {
+	if x != nil {
+		return x.LatentId
+	}
+	return ""
+}
+
+func (x *RetireLatentRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type RetireLatentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Latent        *Latent                `protobuf:"bytes,1,opt,name=latent,proto3" json:"latent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetireLatentResponse) Reset() {
+	*x = RetireLatentResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetireLatentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetireLatentResponse) ProtoMessage() {}
+
+func (x *RetireLatentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetireLatentResponse.ProtoReflect.Descriptor instead.
+func (*RetireLatentResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *RetireLatentResponse) GetLatent() *Latent {
+	if x != nil {
+		return x.Latent
+	}
+	return nil
+}
+
+// LatentHit is an enrolled finger the reverse search found for an unsolved
+// latent.
+type LatentHit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// hit_id is assigned by the server.
+	HitId     string         `protobuf:"bytes,1,opt,name=hit_id,json=hitId,proto3" json:"hit_id,omitempty"`
+	LatentId  string         `protobuf:"bytes,2,opt,name=latent_id,json=latentId,proto3" json:"latent_id,omitempty"`
+	CaseId    string         `protobuf:"bytes,3,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	SubjectId string         `protobuf:"bytes,4,opt,name=subject_id,json=subjectId,proto3" json:"subject_id,omitempty"`
+	Position  FingerPosition `protobuf:"varint,5,opt,name=position,proto3,enum=whorl.v1.FingerPosition" json:"position,omitempty"`
+	Score     float64        `protobuf:"fixed64,6,opt,name=score,proto3" json:"score,omitempty"`
+	// fmr is at most the server's hit threshold (serve --latent-hit-fmr).
+	Fmr float64 `protobuf:"fixed64,7,opt,name=fmr,proto3" json:"fmr,omitempty"`
+	// pairs: probe indexes the latent's minutiae, candidate the enrolled
+	// finger's.
+	Pairs            []*MinutiaPair `protobuf:"bytes,8,rep,name=pairs,proto3" json:"pairs,omitempty"`
+	CreatedUnixNanos int64          `protobuf:"varint,9,opt,name=created_unix_nanos,json=createdUnixNanos,proto3" json:"created_unix_nanos,omitempty"`
+	Decision         HitDecision    `protobuf:"varint,10,opt,name=decision,proto3,enum=whorl.v1.HitDecision" json:"decision,omitempty"`
+	DecisionNote     string         `protobuf:"bytes,11,opt,name=decision_note,json=decisionNote,proto3" json:"decision_note,omitempty"`
+	// decided_by is the station that recorded the decision.
+	DecidedBy        string `protobuf:"bytes,12,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	DecidedUnixNanos int64  `protobuf:"varint,13,opt,name=decided_unix_nanos,json=decidedUnixNanos,proto3" json:"decided_unix_nanos,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *LatentHit) Reset() {
+	*x = LatentHit{}
+	mi := &file_whorl_v1_service_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LatentHit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LatentHit) ProtoMessage() {}
+
+func (x *LatentHit) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LatentHit.ProtoReflect.Descriptor instead.
+func (*LatentHit) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *LatentHit) GetHitId() string {
+	if x != nil {
+		return x.HitId
+	}
+	return ""
+}
+
+func (x *LatentHit) GetLatentId() string {
+	if x != nil {
+		return x.LatentId
+	}
+	return ""
+}
+
+func (x *LatentHit) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *LatentHit) GetSubjectId() string {
+	if x != nil {
+		return x.SubjectId
+	}
+	return ""
+}
+
+func (x *LatentHit) GetPosition() FingerPosition {
+	if x != nil {
+		return x.Position
+	}
+	return FingerPosition_FINGER_POSITION_UNSPECIFIED
+}
+
+func (x *LatentHit) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *LatentHit) GetFmr() float64 {
+	if x != nil {
+		return x.Fmr
+	}
+	return 0
+}
+
+func (x *LatentHit) GetPairs() []*MinutiaPair {
+	if x != nil {
+		return x.Pairs
+	}
+	return nil
+}
+
+func (x *LatentHit) GetCreatedUnixNanos() int64 {
+	if x != nil {
+		return x.CreatedUnixNanos
+	}
+	return 0
+}
+
+func (x *LatentHit) GetDecision() HitDecision {
+	if x != nil {
+		return x.Decision
+	}
+	return HitDecision_HIT_DECISION_UNSPECIFIED
+}
+
+func (x *LatentHit) GetDecisionNote() string {
+	if x != nil {
+		return x.DecisionNote
+	}
+	return ""
+}
+
+func (x *LatentHit) GetDecidedBy() string {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return ""
+}
+
+func (x *LatentHit) GetDecidedUnixNanos() int64 {
+	if x != nil {
+		return x.DecidedUnixNanos
+	}
+	return 0
+}
+
+type ListHitsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// latent_id, when set, lists that latent's hits only.
+	LatentId string `protobuf:"bytes,1,opt,name=latent_id,json=latentId,proto3" json:"latent_id,omitempty"`
+	// undecided lists only hits with no decision yet (inconclusive ones
+	// count as decided).
+	Undecided     bool   `protobuf:"varint,2,opt,name=undecided,proto3" json:"undecided,omitempty"`
+	PageSize      uint32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListHitsRequest) Reset() {
+	*x = ListHitsRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListHitsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListHitsRequest) ProtoMessage() {}
+
+func (x *ListHitsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListHitsRequest.ProtoReflect.Descriptor instead.
+func (*ListHitsRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *ListHitsRequest) GetLatentId() string {
+	if x != nil {
+		return x.LatentId
+	}
+	return ""
+}
+
+func (x *ListHitsRequest) GetUndecided() bool {
+	if x != nil {
+		return x.Undecided
+	}
+	return false
+}
+
+func (x *ListHitsRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListHitsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListHitsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Hits          []*LatentHit           `protobuf:"bytes,1,rep,name=hits,proto3" json:"hits,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListHitsResponse) Reset() {
+	*x = ListHitsResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListHitsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListHitsResponse) ProtoMessage() {}
+
+func (x *ListHitsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListHitsResponse.ProtoReflect.Descriptor instead.
+func (*ListHitsResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *ListHitsResponse) GetHits() []*LatentHit {
+	if x != nil {
+		return x.Hits
+	}
+	return nil
+}
+
+func (x *ListHitsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type DecideHitRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	HitId string                 `protobuf:"bytes,1,opt,name=hit_id,json=hitId,proto3" json:"hit_id,omitempty"`
+	// decision is required. A hit decided IDENTIFIED or EXCLUDED is final;
+	// an INCONCLUSIVE one may be decided again.
+	Decision HitDecision `protobuf:"varint,2,opt,name=decision,proto3,enum=whorl.v1.HitDecision" json:"decision,omitempty"`
+	// note is the examiner's note, at most 4096 bytes.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideHitRequest) Reset() {
+	*x = DecideHitRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideHitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideHitRequest) ProtoMessage() {}
+
+func (x *DecideHitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideHitRequest.ProtoReflect.Descriptor instead.
+func (*DecideHitRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *DecideHitRequest) GetHitId() string {
+	if x != nil {
+		return x.HitId
+	}
+	return ""
+}
+
+func (x *DecideHitRequest) GetDecision() HitDecision {
+	if x != nil {
+		return x.Decision
+	}
+	return HitDecision_HIT_DECISION_UNSPECIFIED
+}
+
+func (x *DecideHitRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type DecideHitResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Hit   *LatentHit             `protobuf:"bytes,1,opt,name=hit,proto3" json:"hit,omitempty"`
+	// latent is the hit's latent after the decision.
+	Latent        *Latent `protobuf:"bytes,2,opt,name=latent,proto3" json:"latent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideHitResponse) Reset() {
+	*x = DecideHitResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideHitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideHitResponse) ProtoMessage() {}
+
+func (x *DecideHitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideHitResponse.ProtoReflect.Descriptor instead.
+func (*DecideHitResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *DecideHitResponse) GetHit() *LatentHit {
+	if x != nil {
+		return x.Hit
+	}
+	return nil
+}
+
+func (x *DecideHitResponse) GetLatent() *Latent {
+	if x != nil {
+		return x.Latent
+	}
+	return nil
+}
+
+type WatchLatentHitsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchLatentHitsRequest) Reset() {
+	*x = WatchLatentHitsRequest{}
+	mi := &file_whorl_v1_service_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchLatentHitsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchLatentHitsRequest) ProtoMessage() {}
+
+func (x *WatchLatentHitsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchLatentHitsRequest.ProtoReflect.Descriptor instead.
+func (*WatchLatentHitsRequest) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{54}
+}
+
+type WatchLatentHitsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// hit is empty in the stream's first message only.
+	Hit           *LatentHit `protobuf:"bytes,1,opt,name=hit,proto3" json:"hit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchLatentHitsResponse) Reset() {
+	*x = WatchLatentHitsResponse{}
+	mi := &file_whorl_v1_service_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchLatentHitsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchLatentHitsResponse) ProtoMessage() {}
+
+func (x *WatchLatentHitsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_whorl_v1_service_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchLatentHitsResponse.ProtoReflect.Descriptor instead.
+func (*WatchLatentHitsResponse) Descriptor() ([]byte, []int) {
+	return file_whorl_v1_service_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *WatchLatentHitsResponse) GetHit() *LatentHit {
+	if x != nil {
+		return x.Hit
+	}
+	return nil
+}
+
 var File_whorl_v1_service_proto protoreflect.FileDescriptor
 
 const file_whorl_v1_service_proto_rawDesc = "" +
@@ -2308,7 +3790,119 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\x06person\x18\t \x01(\tR\x06person\x12\x1d\n" +
 	"\n" +
 	"latent_ids\x18\n" +
-	" \x03(\tR\tlatentIds2S\n" +
+	" \x03(\tR\tlatentIds\"\xc5\x01\n" +
+	"\vLatentProbe\x12%\n" +
+	"\x05image\x18\x01 \x01(\v2\x0f.whorl.v1.ImageR\x05image\x12.\n" +
+	"\btemplate\x18\x02 \x01(\v2\x12.whorl.v1.TemplateR\btemplate\x12'\n" +
+	"\x06region\x18\x03 \x03(\v2\x0f.whorl.v1.PointR\x06region\x126\n" +
+	"\tpositions\x18\x04 \x03(\x0e2\x18.whorl.v1.FingerPositionR\tpositions\"#\n" +
+	"\x05Point\x12\f\n" +
+	"\x01x\x18\x01 \x01(\x02R\x01x\x12\f\n" +
+	"\x01y\x18\x02 \x01(\x02R\x01y\"T\n" +
+	"\x13SearchLatentRequest\x12+\n" +
+	"\x05probe\x18\x01 \x01(\v2\x15.whorl.v1.LatentProbeR\x05probe\x12\x10\n" +
+	"\x03top\x18\x02 \x01(\rR\x03top\"\x81\x01\n" +
+	"\x14SearchLatentResponse\x129\n" +
+	"\n" +
+	"candidates\x18\x01 \x03(\v2\x19.whorl.v1.LatentCandidateR\n" +
+	"candidates\x12.\n" +
+	"\btemplate\x18\x02 \x01(\v2\x12.whorl.v1.TemplateR\btemplate\"\xbb\x01\n" +
+	"\x0fLatentCandidate\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x01 \x01(\tR\tsubjectId\x124\n" +
+	"\bposition\x18\x02 \x01(\x0e2\x18.whorl.v1.FingerPositionR\bposition\x12\x14\n" +
+	"\x05score\x18\x03 \x01(\x01R\x05score\x12\x10\n" +
+	"\x03fmr\x18\x04 \x01(\x01R\x03fmr\x12+\n" +
+	"\x05pairs\x18\x05 \x03(\v2\x15.whorl.v1.MinutiaPairR\x05pairs\"\xa5\x04\n" +
+	"\x06Latent\x12\x1b\n" +
+	"\tlatent_id\x18\x01 \x01(\tR\blatentId\x12\x17\n" +
+	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12\x14\n" +
+	"\x05notes\x18\x03 \x01(\tR\x05notes\x12.\n" +
+	"\btemplate\x18\x04 \x01(\v2\x12.whorl.v1.TemplateR\btemplate\x126\n" +
+	"\tpositions\x18\x05 \x03(\x0e2\x18.whorl.v1.FingerPositionR\tpositions\x12+\n" +
+	"\x05state\x18\x06 \x01(\x0e2\x15.whorl.v1.LatentStateR\x05state\x12,\n" +
+	"\x12created_unix_nanos\x18\a \x01(\x03R\x10createdUnixNanos\x12,\n" +
+	"\x12updated_unix_nanos\x18\b \x01(\x03R\x10updatedUnixNanos\x12#\n" +
+	"\rregistered_by\x18\t \x01(\tR\fregisteredBy\x12\x1b\n" +
+	"\tclosed_by\x18\n" +
+	" \x01(\tR\bclosedBy\x12\x1d\n" +
+	"\n" +
+	"close_note\x18\v \x01(\tR\tcloseNote\x122\n" +
+	"\x15identified_subject_id\x18\f \x01(\tR\x13identifiedSubjectId\x12I\n" +
+	"\x13identified_position\x18\r \x01(\x0e2\x18.whorl.v1.FingerPositionR\x12identifiedPosition\"\xaf\x01\n" +
+	"\x15RegisterLatentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tlatent_id\x18\x02 \x01(\tR\blatentId\x12\x17\n" +
+	"\acase_id\x18\x03 \x01(\tR\x06caseId\x12\x14\n" +
+	"\x05notes\x18\x04 \x01(\tR\x05notes\x12+\n" +
+	"\x05probe\x18\x05 \x01(\v2\x15.whorl.v1.LatentProbeR\x05probe\"^\n" +
+	"\x16RegisterLatentResponse\x12(\n" +
+	"\x06latent\x18\x01 \x01(\v2\x10.whorl.v1.LatentR\x06latent\x12\x1a\n" +
+	"\breplayed\x18\x02 \x01(\bR\breplayed\"/\n" +
+	"\x10GetLatentRequest\x12\x1b\n" +
+	"\tlatent_id\x18\x01 \x01(\tR\blatentId\"=\n" +
+	"\x11GetLatentResponse\x12(\n" +
+	"\x06latent\x18\x01 \x01(\v2\x10.whorl.v1.LatentR\x06latent\"b\n" +
+	"\x12ListLatentsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x10\n" +
+	"\x03all\x18\x03 \x01(\bR\x03all\"i\n" +
+	"\x13ListLatentsResponse\x12*\n" +
+	"\alatents\x18\x01 \x03(\v2\x10.whorl.v1.LatentR\alatents\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"F\n" +
+	"\x13RetireLatentRequest\x12\x1b\n" +
+	"\tlatent_id\x18\x01 \x01(\tR\blatentId\x12\x12\n" +
+	"\x04note\x18\x02 \x01(\tR\x04note\"@\n" +
+	"\x14RetireLatentResponse\x12(\n" +
+	"\x06latent\x18\x01 \x01(\v2\x10.whorl.v1.LatentR\x06latent\"\xd5\x03\n" +
+	"\tLatentHit\x12\x15\n" +
+	"\x06hit_id\x18\x01 \x01(\tR\x05hitId\x12\x1b\n" +
+	"\tlatent_id\x18\x02 \x01(\tR\blatentId\x12\x17\n" +
+	"\acase_id\x18\x03 \x01(\tR\x06caseId\x12\x1d\n" +
+	"\n" +
+	"subject_id\x18\x04 \x01(\tR\tsubjectId\x124\n" +
+	"\bposition\x18\x05 \x01(\x0e2\x18.whorl.v1.FingerPositionR\bposition\x12\x14\n" +
+	"\x05score\x18\x06 \x01(\x01R\x05score\x12\x10\n" +
+	"\x03fmr\x18\a \x01(\x01R\x03fmr\x12+\n" +
+	"\x05pairs\x18\b \x03(\v2\x15.whorl.v1.MinutiaPairR\x05pairs\x12,\n" +
+	"\x12created_unix_nanos\x18\t \x01(\x03R\x10createdUnixNanos\x121\n" +
+	"\bdecision\x18\n" +
+	" \x01(\x0e2\x15.whorl.v1.HitDecisionR\bdecision\x12#\n" +
+	"\rdecision_note\x18\v \x01(\tR\fdecisionNote\x12\x1d\n" +
+	"\n" +
+	"decided_by\x18\f \x01(\tR\tdecidedBy\x12,\n" +
+	"\x12decided_unix_nanos\x18\r \x01(\x03R\x10decidedUnixNanos\"\x88\x01\n" +
+	"\x0fListHitsRequest\x12\x1b\n" +
+	"\tlatent_id\x18\x01 \x01(\tR\blatentId\x12\x1c\n" +
+	"\tundecided\x18\x02 \x01(\bR\tundecided\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\rR\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"c\n" +
+	"\x10ListHitsResponse\x12'\n" +
+	"\x04hits\x18\x01 \x03(\v2\x13.whorl.v1.LatentHitR\x04hits\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"p\n" +
+	"\x10DecideHitRequest\x12\x15\n" +
+	"\x06hit_id\x18\x01 \x01(\tR\x05hitId\x121\n" +
+	"\bdecision\x18\x02 \x01(\x0e2\x15.whorl.v1.HitDecisionR\bdecision\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"d\n" +
+	"\x11DecideHitResponse\x12%\n" +
+	"\x03hit\x18\x01 \x01(\v2\x13.whorl.v1.LatentHitR\x03hit\x12(\n" +
+	"\x06latent\x18\x02 \x01(\v2\x10.whorl.v1.LatentR\x06latent\"\x18\n" +
+	"\x16WatchLatentHitsRequest\"@\n" +
+	"\x17WatchLatentHitsResponse\x12%\n" +
+	"\x03hit\x18\x01 \x01(\v2\x13.whorl.v1.LatentHitR\x03hit*}\n" +
+	"\vLatentState\x12\x1c\n" +
+	"\x18LATENT_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15LATENT_STATE_UNSOLVED\x10\x01\x12\x1b\n" +
+	"\x17LATENT_STATE_IDENTIFIED\x10\x02\x12\x18\n" +
+	"\x14LATENT_STATE_RETIRED\x10\x03*\x82\x01\n" +
+	"\vHitDecision\x12\x1c\n" +
+	"\x18HIT_DECISION_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17HIT_DECISION_IDENTIFIED\x10\x01\x12\x19\n" +
+	"\x15HIT_DECISION_EXCLUDED\x10\x02\x12\x1d\n" +
+	"\x19HIT_DECISION_INCONCLUSIVE\x10\x032S\n" +
 	"\x11ExtractionService\x12>\n" +
 	"\aExtract\x12\x18.whorl.v1.ExtractRequest\x1a\x19.whorl.v1.ExtractResponse2\xb7\x02\n" +
 	"\x0eGalleryService\x12;\n" +
@@ -2329,7 +3923,16 @@ const file_whorl_v1_service_proto_rawDesc = "" +
 	"\tRetireKey\x12\x1a.whorl.v1.RetireKeyRequest\x1a\x1b.whorl.v1.RetireKeyResponse2W\n" +
 	"\fAuditService\x12G\n" +
 	"\n" +
-	"QueryAudit\x12\x1b.whorl.v1.QueryAuditRequest\x1a\x1c.whorl.v1.QueryAuditResponseB\x90\x01\n" +
+	"QueryAudit\x12\x1b.whorl.v1.QueryAuditRequest\x1a\x1c.whorl.v1.QueryAuditResponse2\xf7\x04\n" +
+	"\rLatentService\x12M\n" +
+	"\fSearchLatent\x12\x1d.whorl.v1.SearchLatentRequest\x1a\x1e.whorl.v1.SearchLatentResponse\x12S\n" +
+	"\x0eRegisterLatent\x12\x1f.whorl.v1.RegisterLatentRequest\x1a .whorl.v1.RegisterLatentResponse\x12D\n" +
+	"\tGetLatent\x12\x1a.whorl.v1.GetLatentRequest\x1a\x1b.whorl.v1.GetLatentResponse\x12J\n" +
+	"\vListLatents\x12\x1c.whorl.v1.ListLatentsRequest\x1a\x1d.whorl.v1.ListLatentsResponse\x12M\n" +
+	"\fRetireLatent\x12\x1d.whorl.v1.RetireLatentRequest\x1a\x1e.whorl.v1.RetireLatentResponse\x12A\n" +
+	"\bListHits\x12\x19.whorl.v1.ListHitsRequest\x1a\x1a.whorl.v1.ListHitsResponse\x12D\n" +
+	"\tDecideHit\x12\x1a.whorl.v1.DecideHitRequest\x1a\x1b.whorl.v1.DecideHitResponse\x12X\n" +
+	"\x0fWatchLatentHits\x12 .whorl.v1.WatchLatentHitsRequest\x1a!.whorl.v1.WatchLatentHitsResponse0\x01B\x90\x01\n" +
 	"\fcom.whorl.v1B\fServiceProtoP\x01Z1github.com/whorlafis/whorl/proto/whorl/v1;whorlv1\xa2\x02\x03WXX\xaa\x02\bWhorl.V1\xca\x02\bWhorl\\V1\xe2\x02\x14Whorl\\V1\\GPBMetadata\xea\x02\tWhorl::V1b\x06proto3"
 
 var (
@@ -2344,107 +3947,173 @@ func file_whorl_v1_service_proto_rawDescGZIP() []byte {
 	return file_whorl_v1_service_proto_rawDescData
 }
 
-var file_whorl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_whorl_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_whorl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_whorl_v1_service_proto_goTypes = []any{
-	(*Image)(nil),                 // 0: whorl.v1.Image
-	(*Finger)(nil),                // 1: whorl.v1.Finger
-	(*ExtractRequest)(nil),        // 2: whorl.v1.ExtractRequest
-	(*ExtractResponse)(nil),       // 3: whorl.v1.ExtractResponse
-	(*EnrollRequest)(nil),         // 4: whorl.v1.EnrollRequest
-	(*EnrollResponse)(nil),        // 5: whorl.v1.EnrollResponse
-	(*GetSubjectRequest)(nil),     // 6: whorl.v1.GetSubjectRequest
-	(*GetSubjectResponse)(nil),    // 7: whorl.v1.GetSubjectResponse
-	(*Subject)(nil),               // 8: whorl.v1.Subject
-	(*ListSubjectsRequest)(nil),   // 9: whorl.v1.ListSubjectsRequest
-	(*ListSubjectsResponse)(nil),  // 10: whorl.v1.ListSubjectsResponse
-	(*SubjectSummary)(nil),        // 11: whorl.v1.SubjectSummary
-	(*DeleteSubjectRequest)(nil),  // 12: whorl.v1.DeleteSubjectRequest
-	(*DeleteSubjectResponse)(nil), // 13: whorl.v1.DeleteSubjectResponse
-	(*IdentifyRequest)(nil),       // 14: whorl.v1.IdentifyRequest
-	(*IdentifyResponse)(nil),      // 15: whorl.v1.IdentifyResponse
-	(*SubjectCandidate)(nil),      // 16: whorl.v1.SubjectCandidate
-	(*FingerMatch)(nil),           // 17: whorl.v1.FingerMatch
-	(*MinutiaPair)(nil),           // 18: whorl.v1.MinutiaPair
-	(*VerifyRequest)(nil),         // 19: whorl.v1.VerifyRequest
-	(*VerifyResponse)(nil),        // 20: whorl.v1.VerifyResponse
-	(*CompareRequest)(nil),        // 21: whorl.v1.CompareRequest
-	(*CompareResponse)(nil),       // 22: whorl.v1.CompareResponse
-	(*BackupRequest)(nil),         // 23: whorl.v1.BackupRequest
-	(*BackupResponse)(nil),        // 24: whorl.v1.BackupResponse
-	(*RotateKeysRequest)(nil),     // 25: whorl.v1.RotateKeysRequest
-	(*RotateKeysResponse)(nil),    // 26: whorl.v1.RotateKeysResponse
-	(*KeyStatusRequest)(nil),      // 27: whorl.v1.KeyStatusRequest
-	(*KeyStatusResponse)(nil),     // 28: whorl.v1.KeyStatusResponse
-	(*DataKeyStatus)(nil),         // 29: whorl.v1.DataKeyStatus
-	(*RetireKeyRequest)(nil),      // 30: whorl.v1.RetireKeyRequest
-	(*RetireKeyResponse)(nil),     // 31: whorl.v1.RetireKeyResponse
-	(*QueryAuditRequest)(nil),     // 32: whorl.v1.QueryAuditRequest
-	(*QueryAuditResponse)(nil),    // 33: whorl.v1.QueryAuditResponse
-	(*AuditRecord)(nil),           // 34: whorl.v1.AuditRecord
-	(FingerPosition)(0),           // 35: whorl.v1.FingerPosition
-	(ImpressionType)(0),           // 36: whorl.v1.ImpressionType
-	(*Template)(nil),              // 37: whorl.v1.Template
+	(LatentState)(0),                // 0: whorl.v1.LatentState
+	(HitDecision)(0),                // 1: whorl.v1.HitDecision
+	(*Image)(nil),                   // 2: whorl.v1.Image
+	(*Finger)(nil),                  // 3: whorl.v1.Finger
+	(*ExtractRequest)(nil),          // 4: whorl.v1.ExtractRequest
+	(*ExtractResponse)(nil),         // 5: whorl.v1.ExtractResponse
+	(*EnrollRequest)(nil),           // 6: whorl.v1.EnrollRequest
+	(*EnrollResponse)(nil),          // 7: whorl.v1.EnrollResponse
+	(*GetSubjectRequest)(nil),       // 8: whorl.v1.GetSubjectRequest
+	(*GetSubjectResponse)(nil),      // 9: whorl.v1.GetSubjectResponse
+	(*Subject)(nil),                 // 10: whorl.v1.Subject
+	(*ListSubjectsRequest)(nil),     // 11: whorl.v1.ListSubjectsRequest
+	(*ListSubjectsResponse)(nil),    // 12: whorl.v1.ListSubjectsResponse
+	(*SubjectSummary)(nil),          // 13: whorl.v1.SubjectSummary
+	(*DeleteSubjectRequest)(nil),    // 14: whorl.v1.DeleteSubjectRequest
+	(*DeleteSubjectResponse)(nil),   // 15: whorl.v1.DeleteSubjectResponse
+	(*IdentifyRequest)(nil),         // 16: whorl.v1.IdentifyRequest
+	(*IdentifyResponse)(nil),        // 17: whorl.v1.IdentifyResponse
+	(*SubjectCandidate)(nil),        // 18: whorl.v1.SubjectCandidate
+	(*FingerMatch)(nil),             // 19: whorl.v1.FingerMatch
+	(*MinutiaPair)(nil),             // 20: whorl.v1.MinutiaPair
+	(*VerifyRequest)(nil),           // 21: whorl.v1.VerifyRequest
+	(*VerifyResponse)(nil),          // 22: whorl.v1.VerifyResponse
+	(*CompareRequest)(nil),          // 23: whorl.v1.CompareRequest
+	(*CompareResponse)(nil),         // 24: whorl.v1.CompareResponse
+	(*BackupRequest)(nil),           // 25: whorl.v1.BackupRequest
+	(*BackupResponse)(nil),          // 26: whorl.v1.BackupResponse
+	(*RotateKeysRequest)(nil),       // 27: whorl.v1.RotateKeysRequest
+	(*RotateKeysResponse)(nil),      // 28: whorl.v1.RotateKeysResponse
+	(*KeyStatusRequest)(nil),        // 29: whorl.v1.KeyStatusRequest
+	(*KeyStatusResponse)(nil),       // 30: whorl.v1.KeyStatusResponse
+	(*DataKeyStatus)(nil),           // 31: whorl.v1.DataKeyStatus
+	(*RetireKeyRequest)(nil),        // 32: whorl.v1.RetireKeyRequest
+	(*RetireKeyResponse)(nil),       // 33: whorl.v1.RetireKeyResponse
+	(*QueryAuditRequest)(nil),       // 34: whorl.v1.QueryAuditRequest
+	(*QueryAuditResponse)(nil),      // 35: whorl.v1.QueryAuditResponse
+	(*AuditRecord)(nil),             // 36: whorl.v1.AuditRecord
+	(*LatentProbe)(nil),             // 37: whorl.v1.LatentProbe
+	(*Point)(nil),                   // 38: whorl.v1.Point
+	(*SearchLatentRequest)(nil),     // 39: whorl.v1.SearchLatentRequest
+	(*SearchLatentResponse)(nil),    // 40: whorl.v1.SearchLatentResponse
+	(*LatentCandidate)(nil),         // 41: whorl.v1.LatentCandidate
+	(*Latent)(nil),                  // 42: whorl.v1.Latent
+	(*RegisterLatentRequest)(nil),   // 43: whorl.v1.RegisterLatentRequest
+	(*RegisterLatentResponse)(nil),  // 44: whorl.v1.RegisterLatentResponse
+	(*GetLatentRequest)(nil),        // 45: whorl.v1.GetLatentRequest
+	(*GetLatentResponse)(nil),       // 46: whorl.v1.GetLatentResponse
+	(*ListLatentsRequest)(nil),      // 47: whorl.v1.ListLatentsRequest
+	(*ListLatentsResponse)(nil),     // 48: whorl.v1.ListLatentsResponse
+	(*RetireLatentRequest)(nil),     // 49: whorl.v1.RetireLatentRequest
+	(*RetireLatentResponse)(nil),    // 50: whorl.v1.RetireLatentResponse
+	(*LatentHit)(nil),               // 51: whorl.v1.LatentHit
+	(*ListHitsRequest)(nil),         // 52: whorl.v1.ListHitsRequest
+	(*ListHitsResponse)(nil),        // 53: whorl.v1.ListHitsResponse
+	(*DecideHitRequest)(nil),        // 54: whorl.v1.DecideHitRequest
+	(*DecideHitResponse)(nil),       // 55: whorl.v1.DecideHitResponse
+	(*WatchLatentHitsRequest)(nil),  // 56: whorl.v1.WatchLatentHitsRequest
+	(*WatchLatentHitsResponse)(nil), // 57: whorl.v1.WatchLatentHitsResponse
+	(FingerPosition)(0),             // 58: whorl.v1.FingerPosition
+	(ImpressionType)(0),             // 59: whorl.v1.ImpressionType
+	(*Template)(nil),                // 60: whorl.v1.Template
 }
 var file_whorl_v1_service_proto_depIdxs = []int32{
-	35, // 0: whorl.v1.Finger.position:type_name -> whorl.v1.FingerPosition
-	36, // 1: whorl.v1.Finger.impression_type:type_name -> whorl.v1.ImpressionType
-	0,  // 2: whorl.v1.Finger.image:type_name -> whorl.v1.Image
-	37, // 3: whorl.v1.Finger.template:type_name -> whorl.v1.Template
-	0,  // 4: whorl.v1.ExtractRequest.image:type_name -> whorl.v1.Image
-	35, // 5: whorl.v1.ExtractRequest.position:type_name -> whorl.v1.FingerPosition
-	36, // 6: whorl.v1.ExtractRequest.impression_type:type_name -> whorl.v1.ImpressionType
-	37, // 7: whorl.v1.ExtractResponse.template:type_name -> whorl.v1.Template
-	1,  // 8: whorl.v1.EnrollRequest.fingers:type_name -> whorl.v1.Finger
-	35, // 9: whorl.v1.EnrollResponse.fingers:type_name -> whorl.v1.FingerPosition
-	8,  // 10: whorl.v1.GetSubjectResponse.subject:type_name -> whorl.v1.Subject
-	37, // 11: whorl.v1.Subject.fingers:type_name -> whorl.v1.Template
-	11, // 12: whorl.v1.ListSubjectsResponse.subjects:type_name -> whorl.v1.SubjectSummary
-	35, // 13: whorl.v1.SubjectSummary.fingers:type_name -> whorl.v1.FingerPosition
-	1,  // 14: whorl.v1.IdentifyRequest.fingers:type_name -> whorl.v1.Finger
-	16, // 15: whorl.v1.IdentifyResponse.candidates:type_name -> whorl.v1.SubjectCandidate
-	17, // 16: whorl.v1.SubjectCandidate.fingers:type_name -> whorl.v1.FingerMatch
-	35, // 17: whorl.v1.FingerMatch.position:type_name -> whorl.v1.FingerPosition
-	18, // 18: whorl.v1.FingerMatch.pairs:type_name -> whorl.v1.MinutiaPair
-	1,  // 19: whorl.v1.VerifyRequest.finger:type_name -> whorl.v1.Finger
-	35, // 20: whorl.v1.VerifyResponse.position:type_name -> whorl.v1.FingerPosition
-	1,  // 21: whorl.v1.CompareRequest.probe:type_name -> whorl.v1.Finger
-	1,  // 22: whorl.v1.CompareRequest.candidate:type_name -> whorl.v1.Finger
-	18, // 23: whorl.v1.CompareResponse.pairs:type_name -> whorl.v1.MinutiaPair
-	37, // 24: whorl.v1.CompareResponse.probe_template:type_name -> whorl.v1.Template
-	37, // 25: whorl.v1.CompareResponse.candidate_template:type_name -> whorl.v1.Template
-	29, // 26: whorl.v1.KeyStatusResponse.keys:type_name -> whorl.v1.DataKeyStatus
-	34, // 27: whorl.v1.QueryAuditResponse.records:type_name -> whorl.v1.AuditRecord
-	2,  // 28: whorl.v1.ExtractionService.Extract:input_type -> whorl.v1.ExtractRequest
-	4,  // 29: whorl.v1.GalleryService.Enroll:input_type -> whorl.v1.EnrollRequest
-	6,  // 30: whorl.v1.GalleryService.GetSubject:input_type -> whorl.v1.GetSubjectRequest
-	9,  // 31: whorl.v1.GalleryService.ListSubjects:input_type -> whorl.v1.ListSubjectsRequest
-	12, // 32: whorl.v1.GalleryService.DeleteSubject:input_type -> whorl.v1.DeleteSubjectRequest
-	14, // 33: whorl.v1.SearchService.Identify:input_type -> whorl.v1.IdentifyRequest
-	19, // 34: whorl.v1.SearchService.Verify:input_type -> whorl.v1.VerifyRequest
-	21, // 35: whorl.v1.SearchService.Compare:input_type -> whorl.v1.CompareRequest
-	23, // 36: whorl.v1.AdminService.Backup:input_type -> whorl.v1.BackupRequest
-	25, // 37: whorl.v1.AdminService.RotateKeys:input_type -> whorl.v1.RotateKeysRequest
-	27, // 38: whorl.v1.AdminService.KeyStatus:input_type -> whorl.v1.KeyStatusRequest
-	30, // 39: whorl.v1.AdminService.RetireKey:input_type -> whorl.v1.RetireKeyRequest
-	32, // 40: whorl.v1.AuditService.QueryAudit:input_type -> whorl.v1.QueryAuditRequest
-	3,  // 41: whorl.v1.ExtractionService.Extract:output_type -> whorl.v1.ExtractResponse
-	5,  // 42: whorl.v1.GalleryService.Enroll:output_type -> whorl.v1.EnrollResponse
-	7,  // 43: whorl.v1.GalleryService.GetSubject:output_type -> whorl.v1.GetSubjectResponse
-	10, // 44: whorl.v1.GalleryService.ListSubjects:output_type -> whorl.v1.ListSubjectsResponse
-	13, // 45: whorl.v1.GalleryService.DeleteSubject:output_type -> whorl.v1.DeleteSubjectResponse
-	15, // 46: whorl.v1.SearchService.Identify:output_type -> whorl.v1.IdentifyResponse
-	20, // 47: whorl.v1.SearchService.Verify:output_type -> whorl.v1.VerifyResponse
-	22, // 48: whorl.v1.SearchService.Compare:output_type -> whorl.v1.CompareResponse
-	24, // 49: whorl.v1.AdminService.Backup:output_type -> whorl.v1.BackupResponse
-	26, // 50: whorl.v1.AdminService.RotateKeys:output_type -> whorl.v1.RotateKeysResponse
-	28, // 51: whorl.v1.AdminService.KeyStatus:output_type -> whorl.v1.KeyStatusResponse
-	31, // 52: whorl.v1.AdminService.RetireKey:output_type -> whorl.v1.RetireKeyResponse
-	33, // 53: whorl.v1.AuditService.QueryAudit:output_type -> whorl.v1.QueryAuditResponse
-	41, // [41:54] is the sub-list for method output_type
-	28, // [28:41] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	58, // 0: whorl.v1.Finger.position:type_name -> whorl.v1.FingerPosition
+	59, // 1: whorl.v1.Finger.impression_type:type_name -> whorl.v1.ImpressionType
+	2,  // 2: whorl.v1.Finger.image:type_name -> whorl.v1.Image
+	60, // 3: whorl.v1.Finger.template:type_name -> whorl.v1.Template
+	2,  // 4: whorl.v1.ExtractRequest.image:type_name -> whorl.v1.Image
+	58, // 5: whorl.v1.ExtractRequest.position:type_name -> whorl.v1.FingerPosition
+	59, // 6: whorl.v1.ExtractRequest.impression_type:type_name -> whorl.v1.ImpressionType
+	60, // 7: whorl.v1.ExtractResponse.template:type_name -> whorl.v1.Template
+	3,  // 8: whorl.v1.EnrollRequest.fingers:type_name -> whorl.v1.Finger
+	58, // 9: whorl.v1.EnrollResponse.fingers:type_name -> whorl.v1.FingerPosition
+	10, // 10: whorl.v1.GetSubjectResponse.subject:type_name -> whorl.v1.Subject
+	60, // 11: whorl.v1.Subject.fingers:type_name -> whorl.v1.Template
+	13, // 12: whorl.v1.ListSubjectsResponse.subjects:type_name -> whorl.v1.SubjectSummary
+	58, // 13: whorl.v1.SubjectSummary.fingers:type_name -> whorl.v1.FingerPosition
+	3,  // 14: whorl.v1.IdentifyRequest.fingers:type_name -> whorl.v1.Finger
+	18, // 15: whorl.v1.IdentifyResponse.candidates:type_name -> whorl.v1.SubjectCandidate
+	19, // 16: whorl.v1.SubjectCandidate.fingers:type_name -> whorl.v1.FingerMatch
+	58, // 17: whorl.v1.FingerMatch.position:type_name -> whorl.v1.FingerPosition
+	20, // 18: whorl.v1.FingerMatch.pairs:type_name -> whorl.v1.MinutiaPair
+	3,  // 19: whorl.v1.VerifyRequest.finger:type_name -> whorl.v1.Finger
+	58, // 20: whorl.v1.VerifyResponse.position:type_name -> whorl.v1.FingerPosition
+	3,  // 21: whorl.v1.CompareRequest.probe:type_name -> whorl.v1.Finger
+	3,  // 22: whorl.v1.CompareRequest.candidate:type_name -> whorl.v1.Finger
+	20, // 23: whorl.v1.CompareResponse.pairs:type_name -> whorl.v1.MinutiaPair
+	60, // 24: whorl.v1.CompareResponse.probe_template:type_name -> whorl.v1.Template
+	60, // 25: whorl.v1.CompareResponse.candidate_template:type_name -> whorl.v1.Template
+	31, // 26: whorl.v1.KeyStatusResponse.keys:type_name -> whorl.v1.DataKeyStatus
+	36, // 27: whorl.v1.QueryAuditResponse.records:type_name -> whorl.v1.AuditRecord
+	2,  // 28: whorl.v1.LatentProbe.image:type_name -> whorl.v1.Image
+	60, // 29: whorl.v1.LatentProbe.template:type_name -> whorl.v1.Template
+	38, // 30: whorl.v1.LatentProbe.region:type_name -> whorl.v1.Point
+	58, // 31: whorl.v1.LatentProbe.positions:type_name -> whorl.v1.FingerPosition
+	37, // 32: whorl.v1.SearchLatentRequest.probe:type_name -> whorl.v1.LatentProbe
+	41, // 33: whorl.v1.SearchLatentResponse.candidates:type_name -> whorl.v1.LatentCandidate
+	60, // 34: whorl.v1.SearchLatentResponse.template:type_name -> whorl.v1.Template
+	58, // 35: whorl.v1.LatentCandidate.position:type_name -> whorl.v1.FingerPosition
+	20, // 36: whorl.v1.LatentCandidate.pairs:type_name -> whorl.v1.MinutiaPair
+	60, // 37: whorl.v1.Latent.template:type_name -> whorl.v1.Template
+	58, // 38: whorl.v1.Latent.positions:type_name -> whorl.v1.FingerPosition
+	0,  // 39: whorl.v1.Latent.state:type_name -> whorl.v1.LatentState
+	58, // 40: whorl.v1.Latent.identified_position:type_name -> whorl.v1.FingerPosition
+	37, // 41: whorl.v1.RegisterLatentRequest.probe:type_name -> whorl.v1.LatentProbe
+	42, // 42: whorl.v1.RegisterLatentResponse.latent:type_name -> whorl.v1.Latent
+	42, // 43: whorl.v1.GetLatentResponse.latent:type_name -> whorl.v1.Latent
+	42, // 44: whorl.v1.ListLatentsResponse.latents:type_name -> whorl.v1.Latent
+	42, // 45: whorl.v1.RetireLatentResponse.latent:type_name -> whorl.v1.Latent
+	58, // 46: whorl.v1.LatentHit.position:type_name -> whorl.v1.FingerPosition
+	20, // 47: whorl.v1.LatentHit.pairs:type_name -> whorl.v1.MinutiaPair
+	1,  // 48: whorl.v1.LatentHit.decision:type_name -> whorl.v1.HitDecision
+	51, // 49: whorl.v1.ListHitsResponse.hits:type_name -> whorl.v1.LatentHit
+	1,  // 50: whorl.v1.DecideHitRequest.decision:type_name -> whorl.v1.HitDecision
+	51, // 51: whorl.v1.DecideHitResponse.hit:type_name -> whorl.v1.LatentHit
+	42, // 52: whorl.v1.DecideHitResponse.latent:type_name -> whorl.v1.Latent
+	51, // 53: whorl.v1.WatchLatentHitsResponse.hit:type_name -> whorl.v1.LatentHit
+	4,  // 54: whorl.v1.ExtractionService.Extract:input_type -> whorl.v1.ExtractRequest
+	6,  // 55: whorl.v1.GalleryService.Enroll:input_type -> whorl.v1.EnrollRequest
+	8,  // 56: whorl.v1.GalleryService.GetSubject:input_type -> whorl.v1.GetSubjectRequest
+	11, // 57: whorl.v1.GalleryService.ListSubjects:input_type -> whorl.v1.ListSubjectsRequest
+	14, // 58: whorl.v1.GalleryService.DeleteSubject:input_type -> whorl.v1.DeleteSubjectRequest
+	16, // 59: whorl.v1.SearchService.Identify:input_type -> whorl.v1.IdentifyRequest
+	21, // 60: whorl.v1.SearchService.Verify:input_type -> whorl.v1.VerifyRequest
+	23, // 61: whorl.v1.SearchService.Compare:input_type -> whorl.v1.CompareRequest
+	25, // 62: whorl.v1.AdminService.Backup:input_type -> whorl.v1.BackupRequest
+	27, // 63: whorl.v1.AdminService.RotateKeys:input_type -> whorl.v1.RotateKeysRequest
+	29, // 64: whorl.v1.AdminService.KeyStatus:input_type -> whorl.v1.KeyStatusRequest
+	32, // 65: whorl.v1.AdminService.RetireKey:input_type -> whorl.v1.RetireKeyRequest
+	34, // 66: whorl.v1.AuditService.QueryAudit:input_type -> whorl.v1.QueryAuditRequest
+	39, // 67: whorl.v1.LatentService.SearchLatent:input_type -> whorl.v1.SearchLatentRequest
+	43, // 68: whorl.v1.LatentService.RegisterLatent:input_type -> whorl.v1.RegisterLatentRequest
+	45, // 69: whorl.v1.LatentService.GetLatent:input_type -> whorl.v1.GetLatentRequest
+	47, // 70: whorl.v1.LatentService.ListLatents:input_type -> whorl.v1.ListLatentsRequest
+	49, // 71: whorl.v1.LatentService.RetireLatent:input_type -> whorl.v1.RetireLatentRequest
+	52, // 72: whorl.v1.LatentService.ListHits:input_type -> whorl.v1.ListHitsRequest
+	54, // 73: whorl.v1.LatentService.DecideHit:input_type -> whorl.v1.DecideHitRequest
+	56, // 74: whorl.v1.LatentService.WatchLatentHits:input_type -> whorl.v1.WatchLatentHitsRequest
+	5,  // 75: whorl.v1.ExtractionService.Extract:output_type -> whorl.v1.ExtractResponse
+	7,  // 76: whorl.v1.GalleryService.Enroll:output_type -> whorl.v1.EnrollResponse
+	9,  // 77: whorl.v1.GalleryService.GetSubject:output_type -> whorl.v1.GetSubjectResponse
+	12, // 78: whorl.v1.GalleryService.ListSubjects:output_type -> whorl.v1.ListSubjectsResponse
+	15, // 79: whorl.v1.GalleryService.DeleteSubject:output_type -> whorl.v1.DeleteSubjectResponse
+	17, // 80: whorl.v1.SearchService.Identify:output_type -> whorl.v1.IdentifyResponse
+	22, // 81: whorl.v1.SearchService.Verify:output_type -> whorl.v1.VerifyResponse
+	24, // 82: whorl.v1.SearchService.Compare:output_type -> whorl.v1.CompareResponse
+	26, // 83: whorl.v1.AdminService.Backup:output_type -> whorl.v1.BackupResponse
+	28, // 84: whorl.v1.AdminService.RotateKeys:output_type -> whorl.v1.RotateKeysResponse
+	30, // 85: whorl.v1.AdminService.KeyStatus:output_type -> whorl.v1.KeyStatusResponse
+	33, // 86: whorl.v1.AdminService.RetireKey:output_type -> whorl.v1.RetireKeyResponse
+	35, // 87: whorl.v1.AuditService.QueryAudit:output_type -> whorl.v1.QueryAuditResponse
+	40, // 88: whorl.v1.LatentService.SearchLatent:output_type -> whorl.v1.SearchLatentResponse
+	44, // 89: whorl.v1.LatentService.RegisterLatent:output_type -> whorl.v1.RegisterLatentResponse
+	46, // 90: whorl.v1.LatentService.GetLatent:output_type -> whorl.v1.GetLatentResponse
+	48, // 91: whorl.v1.LatentService.ListLatents:output_type -> whorl.v1.ListLatentsResponse
+	50, // 92: whorl.v1.LatentService.RetireLatent:output_type -> whorl.v1.RetireLatentResponse
+	53, // 93: whorl.v1.LatentService.ListHits:output_type -> whorl.v1.ListHitsResponse
+	55, // 94: whorl.v1.LatentService.DecideHit:output_type -> whorl.v1.DecideHitResponse
+	57, // 95: whorl.v1.LatentService.WatchLatentHits:output_type -> whorl.v1.WatchLatentHitsResponse
+	75, // [75:96] is the sub-list for method output_type
+	54, // [54:75] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_whorl_v1_service_proto_init() }
@@ -2462,13 +4131,14 @@ func file_whorl_v1_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_whorl_v1_service_proto_rawDesc), len(file_whorl_v1_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   35,
+			NumEnums:      2,
+			NumMessages:   56,
 			NumExtensions: 0,
-			NumServices:   5,
+			NumServices:   6,
 		},
 		GoTypes:           file_whorl_v1_service_proto_goTypes,
 		DependencyIndexes: file_whorl_v1_service_proto_depIdxs,
+		EnumInfos:         file_whorl_v1_service_proto_enumTypes,
 		MessageInfos:      file_whorl_v1_service_proto_msgTypes,
 	}.Build()
 	File_whorl_v1_service_proto = out.File

@@ -901,3 +901,435 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "whorl/v1/service.proto",
 }
+
+const (
+	LatentService_SearchLatent_FullMethodName    = "/whorl.v1.LatentService/SearchLatent"
+	LatentService_RegisterLatent_FullMethodName  = "/whorl.v1.LatentService/RegisterLatent"
+	LatentService_GetLatent_FullMethodName       = "/whorl.v1.LatentService/GetLatent"
+	LatentService_ListLatents_FullMethodName     = "/whorl.v1.LatentService/ListLatents"
+	LatentService_RetireLatent_FullMethodName    = "/whorl.v1.LatentService/RetireLatent"
+	LatentService_ListHits_FullMethodName        = "/whorl.v1.LatentService/ListHits"
+	LatentService_DecideHit_FullMethodName       = "/whorl.v1.LatentService/DecideHit"
+	LatentService_WatchLatentHits_FullMethodName = "/whorl.v1.LatentService/WatchLatentHits"
+)
+
+// LatentServiceClient is the client API for LatentService service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// LatentService is the latent examiner's work: searching a latent print
+// against every finger of every subject, and the unsolved latent file, which
+// every new enrolment is searched against (the reverse search). Examiner
+// role only.
+//
+// Scores of latents are calibrated by the latent's size: fmr is the
+// estimated probability that an impostor finger scores this high against a
+// latent with this many minutiae.
+type LatentServiceClient interface {
+	// SearchLatent compares a latent with every finger of every enrolled
+	// subject (or those of the hinted positions) and returns the most likely
+	// fingers, best first.
+	SearchLatent(ctx context.Context, in *SearchLatentRequest, opts ...grpc.CallOption) (*SearchLatentResponse, error)
+	// RegisterLatent puts a latent in the unsolved file. A retried request
+	// with the same latent_id (or, for a server-assigned id, the same
+	// request_id) and the same content answers with the latent registered
+	// first, replayed set, without registering twice.
+	RegisterLatent(ctx context.Context, in *RegisterLatentRequest, opts ...grpc.CallOption) (*RegisterLatentResponse, error)
+	// GetLatent returns a latent, its template and its state.
+	GetLatent(ctx context.Context, in *GetLatentRequest, opts ...grpc.CallOption) (*GetLatentResponse, error)
+	// ListLatents pages through the latents in registration order.
+	ListLatents(ctx context.Context, in *ListLatentsRequest, opts ...grpc.CallOption) (*ListLatentsResponse, error)
+	// RetireLatent takes a latent out of the unsolved file for good; its
+	// record and hits stay for the record.
+	RetireLatent(ctx context.Context, in *RetireLatentRequest, opts ...grpc.CallOption) (*RetireLatentResponse, error)
+	// ListHits pages through the hits the reverse search made, oldest first.
+	ListHits(ctx context.Context, in *ListHitsRequest, opts ...grpc.CallOption) (*ListHitsResponse, error)
+	// DecideHit records an examiner's decision on a hit. IDENTIFIED takes the
+	// latent out of the unsolved file.
+	DecideHit(ctx context.Context, in *DecideHitRequest, opts ...grpc.CallOption) (*DecideHitResponse, error)
+	// WatchLatentHits streams the hits the reverse search makes from now on.
+	// The first message carries no hit: it says the subscription is in place
+	// (a hit made after it arrives will be sent). Each subscriber has a
+	// bounded buffer; a subscriber that falls that far behind is dropped
+	// with RESOURCE_EXHAUSTED (resubscribe, and catch up with ListHits), so a
+	// slow examiner never slows enrolment. The stream ends when the client
+	// cancels it, or with UNAVAILABLE when the server shuts down.
+	WatchLatentHits(ctx context.Context, in *WatchLatentHitsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchLatentHitsResponse], error)
+}
+
+type latentServiceClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewLatentServiceClient(cc grpc.ClientConnInterface) LatentServiceClient {
+	return &latentServiceClient{cc}
+}
+
+func (c *latentServiceClient) SearchLatent(ctx context.Context, in *SearchLatentRequest, opts ...grpc.CallOption) (*SearchLatentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchLatentResponse)
+	err := c.cc.Invoke(ctx, LatentService_SearchLatent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *latentServiceClient) RegisterLatent(ctx context.Context, in *RegisterLatentRequest, opts ...grpc.CallOption) (*RegisterLatentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterLatentResponse)
+	err := c.cc.Invoke(ctx, LatentService_RegisterLatent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *latentServiceClient) GetLatent(ctx context.Context, in *GetLatentRequest, opts ...grpc.CallOption) (*GetLatentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLatentResponse)
+	err := c.cc.Invoke(ctx, LatentService_GetLatent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *latentServiceClient) ListLatents(ctx context.Context, in *ListLatentsRequest, opts ...grpc.CallOption) (*ListLatentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListLatentsResponse)
+	err := c.cc.Invoke(ctx, LatentService_ListLatents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *latentServiceClient) RetireLatent(ctx context.Context, in *RetireLatentRequest, opts ...grpc.CallOption) (*RetireLatentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetireLatentResponse)
+	err := c.cc.Invoke(ctx, LatentService_RetireLatent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *latentServiceClient) ListHits(ctx context.Context, in *ListHitsRequest, opts ...grpc.CallOption) (*ListHitsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListHitsResponse)
+	err := c.cc.Invoke(ctx, LatentService_ListHits_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *latentServiceClient) DecideHit(ctx context.Context, in *DecideHitRequest, opts ...grpc.CallOption) (*DecideHitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecideHitResponse)
+	err := c.cc.Invoke(ctx, LatentService_DecideHit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *latentServiceClient) WatchLatentHits(ctx context.Context, in *WatchLatentHitsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchLatentHitsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &LatentService_ServiceDesc.Streams[0], LatentService_WatchLatentHits_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchLatentHitsRequest, WatchLatentHitsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LatentService_WatchLatentHitsClient = grpc.ServerStreamingClient[WatchLatentHitsResponse]
+
+// LatentServiceServer is the server API for LatentService service.
+// All implementations must embed UnimplementedLatentServiceServer
+// for forward compatibility.
+//
+// LatentService is the latent examiner's work: searching a latent print
+// against every finger of every subject, and the unsolved latent file, which
+// every new enrolment is searched against (the reverse search). Examiner
+// role only.
+//
+// Scores of latents are calibrated by the latent's size: fmr is the
+// estimated probability that an impostor finger scores this high against a
+// latent with this many minutiae.
+type LatentServiceServer interface {
+	// SearchLatent compares a latent with every finger of every enrolled
+	// subject (or those of the hinted positions) and returns the most likely
+	// fingers, best first.
+	SearchLatent(context.Context, *SearchLatentRequest) (*SearchLatentResponse, error)
+	// RegisterLatent puts a latent in the unsolved file. A retried request
+	// with the same latent_id (or, for a server-assigned id, the same
+	// request_id) and the same content answers with the latent registered
+	// first, replayed set, without registering twice.
+	RegisterLatent(context.Context, *RegisterLatentRequest) (*RegisterLatentResponse, error)
+	// GetLatent returns a latent, its template and its state.
+	GetLatent(context.Context, *GetLatentRequest) (*GetLatentResponse, error)
+	// ListLatents pages through the latents in registration order.
+	ListLatents(context.Context, *ListLatentsRequest) (*ListLatentsResponse, error)
+	// RetireLatent takes a latent out of the unsolved file for good; its
+	// record and hits stay for the record.
+	RetireLatent(context.Context, *RetireLatentRequest) (*RetireLatentResponse, error)
+	// ListHits pages through the hits the reverse search made, oldest first.
+	ListHits(context.Context, *ListHitsRequest) (*ListHitsResponse, error)
+	// DecideHit records an examiner's decision on a hit. IDENTIFIED takes the
+	// latent out of the unsolved file.
+	DecideHit(context.Context, *DecideHitRequest) (*DecideHitResponse, error)
+	// WatchLatentHits streams the hits the reverse search makes from now on.
+	// The first message carries no hit: it says the subscription is in place
+	// (a hit made after it arrives will be sent). Each subscriber has a
+	// bounded buffer; a subscriber that falls that far behind is dropped
+	// with RESOURCE_EXHAUSTED (resubscribe, and catch up with ListHits), so a
+	// slow examiner never slows enrolment. The stream ends when the client
+	// cancels it, or with UNAVAILABLE when the server shuts down.
+	WatchLatentHits(*WatchLatentHitsRequest, grpc.ServerStreamingServer[WatchLatentHitsResponse]) error
+	mustEmbedUnimplementedLatentServiceServer()
+}
+
+// UnimplementedLatentServiceServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedLatentServiceServer struct{}
+
+func (UnimplementedLatentServiceServer) SearchLatent(context.Context, *SearchLatentRequest) (*SearchLatentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchLatent not implemented")
+}
+func (UnimplementedLatentServiceServer) RegisterLatent(context.Context, *RegisterLatentRequest) (*RegisterLatentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterLatent not implemented")
+}
+func (UnimplementedLatentServiceServer) GetLatent(context.Context, *GetLatentRequest) (*GetLatentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLatent not implemented")
+}
+func (UnimplementedLatentServiceServer) ListLatents(context.Context, *ListLatentsRequest) (*ListLatentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListLatents not implemented")
+}
+func (UnimplementedLatentServiceServer) RetireLatent(context.Context, *RetireLatentRequest) (*RetireLatentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetireLatent not implemented")
+}
+func (UnimplementedLatentServiceServer) ListHits(context.Context, *ListHitsRequest) (*ListHitsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListHits not implemented")
+}
+func (UnimplementedLatentServiceServer) DecideHit(context.Context, *DecideHitRequest) (*DecideHitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DecideHit not implemented")
+}
+func (UnimplementedLatentServiceServer) WatchLatentHits(*WatchLatentHitsRequest, grpc.ServerStreamingServer[WatchLatentHitsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchLatentHits not implemented")
+}
+func (UnimplementedLatentServiceServer) mustEmbedUnimplementedLatentServiceServer() {}
+func (UnimplementedLatentServiceServer) testEmbeddedByValue()                       {}
+
+// UnsafeLatentServiceServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to LatentServiceServer will
+// result in compilation errors.
+type UnsafeLatentServiceServer interface {
+	mustEmbedUnimplementedLatentServiceServer()
+}
+
+func RegisterLatentServiceServer(s grpc.ServiceRegistrar, srv LatentServiceServer) {
+	// If the following call panics, it indicates UnimplementedLatentServiceServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&LatentService_ServiceDesc, srv)
+}
+
+func _LatentService_SearchLatent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchLatentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LatentServiceServer).SearchLatent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LatentService_SearchLatent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LatentServiceServer).SearchLatent(ctx, req.(*SearchLatentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LatentService_RegisterLatent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterLatentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LatentServiceServer).RegisterLatent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LatentService_RegisterLatent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LatentServiceServer).RegisterLatent(ctx, req.(*RegisterLatentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LatentService_GetLatent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLatentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LatentServiceServer).GetLatent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LatentService_GetLatent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LatentServiceServer).GetLatent(ctx, req.(*GetLatentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LatentService_ListLatents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListLatentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LatentServiceServer).ListLatents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LatentService_ListLatents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LatentServiceServer).ListLatents(ctx, req.(*ListLatentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LatentService_RetireLatent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetireLatentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LatentServiceServer).RetireLatent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LatentService_RetireLatent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LatentServiceServer).RetireLatent(ctx, req.(*RetireLatentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LatentService_ListHits_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListHitsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LatentServiceServer).ListHits(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LatentService_ListHits_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LatentServiceServer).ListHits(ctx, req.(*ListHitsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LatentService_DecideHit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideHitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LatentServiceServer).DecideHit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LatentService_DecideHit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LatentServiceServer).DecideHit(ctx, req.(*DecideHitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LatentService_WatchLatentHits_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchLatentHitsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(LatentServiceServer).WatchLatentHits(m, &grpc.GenericServerStream[WatchLatentHitsRequest, WatchLatentHitsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type LatentService_WatchLatentHitsServer = grpc.ServerStreamingServer[WatchLatentHitsResponse]
+
+// LatentService_ServiceDesc is the grpc.ServiceDesc for LatentService service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var LatentService_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "whorl.v1.LatentService",
+	HandlerType: (*LatentServiceServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "SearchLatent",
+			Handler:    _LatentService_SearchLatent_Handler,
+		},
+		{
+			MethodName: "RegisterLatent",
+			Handler:    _LatentService_RegisterLatent_Handler,
+		},
+		{
+			MethodName: "GetLatent",
+			Handler:    _LatentService_GetLatent_Handler,
+		},
+		{
+			MethodName: "ListLatents",
+			Handler:    _LatentService_ListLatents_Handler,
+		},
+		{
+			MethodName: "RetireLatent",
+			Handler:    _LatentService_RetireLatent_Handler,
+		},
+		{
+			MethodName: "ListHits",
+			Handler:    _LatentService_ListHits_Handler,
+		},
+		{
+			MethodName: "DecideHit",
+			Handler:    _LatentService_DecideHit_Handler,
+		},
+	},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchLatentHits",
+			Handler:       _LatentService_WatchLatentHits_Handler,
+			ServerStreams: true,
+		},
+	},
+	Metadata: "whorl/v1/service.proto",
+}

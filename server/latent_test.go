@@ -44,6 +44,7 @@ func startLatentServer(t *testing.T, ca *roleCA, dir string, cfg Config) *latent
 	require.NoError(t, err)
 	cfg.Gallery = &matcher.Gallery{}
 	cfg.Store = st
+	cfg.Audit = st
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	srv := New(cfg)
 	_, err = srv.Load(context.Background())
@@ -210,6 +211,20 @@ func TestLatentWorkflowOverTheWire(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, hit.HitId, pushed.Hit.HitId)
 	assert.Equal(t, hit.SubjectId, pushed.Hit.SubjectId)
+	// The pushed hit was audited before it was sent: the examiner's
+	// station, the latent and the subject it disclosed.
+	recs, _, err := ls.st.QueryAudit(ctx, store.AuditFilter{Method: "/whorl.v1.LatentService/WatchLatentHits"}, "", 100)
+	require.NoError(t, err)
+	require.Len(t, recs, 1, "one record per message that discloses something; the stream's end comes later")
+	assert.Equal(t, "station-examiner", recs[0].Station)
+	assert.Equal(t, []string{"lat-101"}, recs[0].Latents)
+	assert.Equal(t, []string{"person-101"}, recs[0].Candidates)
+	// The latent calls are audited with their latents too.
+	recs, _, err = ls.st.QueryAudit(ctx, store.AuditFilter{Method: "/whorl.v1.LatentService/ListHits"}, "", 100)
+	require.NoError(t, err)
+	require.NotEmpty(t, recs)
+	assert.Contains(t, recs[len(recs)-1].Latents, "lat-101")
+	assert.Contains(t, recs[len(recs)-1].Candidates, "person-101")
 
 	// The forward search finds the same finger.
 	found, err := examiner.SearchLatent(ctx, &whorlv1.SearchLatentRequest{Probe: imageProbe(cropPNG(t, "101_2.tif", 200, 220)), Top: 3})

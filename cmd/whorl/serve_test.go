@@ -297,14 +297,55 @@ func TestAuditTrail(t *testing.T) {
 	assert.True(t, rep.Intact)
 	assert.GreaterOrEqual(t, rep.Records, 5)
 
-	// Delete record 2 directly in Pebble: verify names it.
-	db, err := pebble.Open(filepath.Join(data, "store", "db"), &pebble.Options{})
-	require.NoError(t, err)
-	key := append([]byte{'a'}, binary.BigEndian.AppendUint64(nil, 2)...)
-	require.NoError(t, db.Delete(key, pebble.Sync))
-	require.NoError(t, db.Close())
-	out.Reset()
-	assert.Equal(t, 1, run([]string{"audit", "verify", "--data", data}, &out, &errOut))
-	assert.Contains(t, out.String(), "BROKEN at record")
-	t.Log(strings.TrimSpace(out.String()))
+	// Tamper with the trail directly in Pebble, each on a copy of the data
+	// directory: verify names the first bad record.
+	auditKey := func(seq uint64) []byte { return append([]byte{'a'}, binary.BigEndian.AppendUint64(nil, seq)...) }
+	last := uint64(rep.Records)
+	for _, c := range []struct {
+		name   string
+		tamper func(db *pebble.DB)
+		want   string
+	}{
+		{"delete", func(db *pebble.DB) { require.NoError(t, db.Delete(auditKey(2), pebble.Sync)) }, "BROKEN at record 2"},
+		{"edit", func(db *pebble.DB) {
+			v, closer, err := db.Get(auditKey(3))
+			require.NoError(t, err)
+			v = bytes.Clone(v)
+			closer.Close()
+			v[len(v)/2] ^= 1
+			require.NoError(t, db.Set(auditKey(3), v, pebble.Sync))
+		}, "BROKEN at record 3"},
+		{"reorder", func(db *pebble.DB) {
+			v2, c2, err := db.Get(auditKey(2))
+			require.NoError(t, err)
+			v2 = bytes.Clone(v2)
+			c2.Close()
+			v3, c3, err := db.Get(auditKey(3))
+			require.NoError(t, err)
+			v3 = bytes.Clone(v3)
+			c3.Close()
+			require.NoError(t, db.Set(auditKey(2), v3, pebble.Sync))
+			require.NoError(t, db.Set(auditKey(3), v2, pebble.Sync))
+		}, "BROKEN at record 2"},
+		{"truncate", func(db *pebble.DB) { require.NoError(t, db.Delete(auditKey(last), pebble.Sync)) }, "truncated"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			copyDir := filepath.Join(t.TempDir(), "whorl-data")
+			require.NoError(t, os.CopyFS(copyDir, os.DirFS(data)))
+			keys, err := filepath.Glob(filepath.Join(copyDir, "store", "datakey*"))
+			require.NoError(t, err)
+			for _, k := range keys {
+				require.NoError(t, os.Chmod(k, 0o600))
+			}
+			require.NoError(t, os.Chmod(filepath.Join(copyDir, "store"), 0o700))
+			db, err := pebble.Open(filepath.Join(copyDir, "store", "db"), &pebble.Options{})
+			require.NoError(t, err)
+			c.tamper(db)
+			require.NoError(t, db.Close())
+			var out, errOut bytes.Buffer
+			assert.Equal(t, 1, run([]string{"audit", "verify", "--data", copyDir}, &out, &errOut), errOut.String())
+			assert.Contains(t, out.String(), c.want)
+			t.Log(strings.TrimSpace(out.String()))
+		})
+	}
 }

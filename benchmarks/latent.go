@@ -290,7 +290,7 @@ func simulateLatents(prints []sample, sources []int, seed uint64) ([]latentCase,
 // then searches them with every exemplar that has a mated latent on file,
 // timing each search and counting the mated latents found at FMR ≤ maxFMR.
 func reverseSearch(ctx context.Context, res *latentResult, prints []sample, mates []int, cases []latentCase, model *distractorModel, seed uint64, unsolved int, maxFMR float64) error {
-	var lg matcher.Gallery
+	lg := matcher.Gallery{LatentFile: true}
 	onFile := map[string][]string{} // exemplar subject → its latents on file
 	filed := 0
 	for k, c := range cases {

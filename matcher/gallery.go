@@ -38,6 +38,13 @@ func (k Key) String() string { return fmt.Sprintf("%s/%d", k.Subject, k.Position
 // a removal and an append published together. A full (sealed) segment in
 // which half the records are deleted is rewritten without them.
 type Gallery struct {
+	// LatentFile makes the gallery an unsolved latent file, searched with
+	// SearchReverse: each entry also keeps its latent prepared for
+	// comparison as a probe (a few kilobytes a latent), so that every
+	// enrolment's reverse search compares without preparing each latent
+	// again, which would be most of its cost. Set it before the first Add.
+	LatentFile bool
+
 	// mu serialises writers; searches never take it.
 	mu       sync.Mutex
 	snap     atomic.Pointer[snapshot]
@@ -76,6 +83,9 @@ type segment struct {
 	edges   []indexEdge
 	records []record
 	ids     []string // per record: the subject id
+	// latents[i] is entries[i] prepared as a latent probe, in a latent
+	// file (Gallery.LatentFile); nil otherwise.
+	latents []*Prepared
 	sealed  bool
 }
 
@@ -89,6 +99,7 @@ type segmentView struct {
 	edges   []indexEdge
 	records []record
 	ids     []string
+	latents []*Prepared
 	deleted []uint64 // bitset over records
 	dead    int      // records deleted
 }
@@ -128,12 +139,13 @@ type finger struct {
 	position minutiae.FingerPosition
 	points   []galleryPoint
 	edges    []indexEdge
+	latent   *Prepared // in a latent file, the finger prepared as a latent probe
 }
 
 // A finger whose minutiae yield no index edge (all pairs too close or too
 // far apart) is kept: the first stage cannot find it, but Identify's
 // per-subject comparisons and exhaustive searches still compare it.
-func newFinger(t minutiae.Template) (finger, error) {
+func newFinger(t minutiae.Template, latentFile bool) (finger, error) {
 	if len(t.Minutiae) < 2 {
 		return finger{}, ErrNoMinutiae
 	}
@@ -142,6 +154,9 @@ func newFinger(t minutiae.Template) (finger, error) {
 	}
 	p := Prepare(t)
 	f := finger{position: t.Position, points: appendGalleryPoints(nil, p), edges: appendIndexEdges(nil, p)}
+	if latentFile {
+		f.latent = prepareLatent(f.points)
+	}
 	return f, nil
 }
 
@@ -195,7 +210,7 @@ func (g *Gallery) AddSubject(subject string, fingers []minutiae.Template) error 
 			return fmt.Errorf("%w: %d", ErrDuplicateFinger, t.Position)
 		}
 		seen[t.Position] = true
-		f, err := newFinger(t)
+		f, err := newFinger(t, g.LatentFile)
 		if err != nil {
 			return fmt.Errorf("finger %d: %w", i, err)
 		}
@@ -217,7 +232,7 @@ func (g *Gallery) Add(k Key, t minutiae.Template) error {
 		return ErrEmptySubject
 	}
 	t.Position = k.Position
-	f, err := newFinger(t)
+	f, err := newFinger(t, g.LatentFile)
 	if err != nil {
 		return err
 	}
@@ -312,15 +327,19 @@ func (w *write) fingersOf(subject string, drop func(minutiae.FingerPosition) boo
 	s := ref.seg
 	r := s.records[ref.record]
 	var fs []finger
-	for _, e := range s.entries[r.first : r.first+uint32(r.count)] {
+	for i, e := range s.entries[r.first : r.first+uint32(r.count)] {
 		if drop(e.position) {
 			continue
 		}
-		fs = append(fs, finger{
+		f := finger{
 			position: e.position,
 			points:   append([]galleryPoint(nil), s.points[e.points:e.points+uint32(e.nPoints)]...),
 			edges:    append([]indexEdge(nil), s.edges[e.edges:e.edges+uint32(e.nEdges)]...),
-		})
+		}
+		if s.latents != nil {
+			f.latent = s.latents[r.first+uint32(i)] // a Prepared is never changed: shared
+		}
+		fs = append(fs, f)
 	}
 	return fs
 }
@@ -372,13 +391,16 @@ func (w *write) append(subject string, fs []finger) {
 		})
 		s.points = append(s.points, f.points...)
 		s.edges = append(s.edges, f.edges...)
+		if w.g.LatentFile {
+			s.latents = append(s.latents, f.latent)
+		}
 	}
 	if int(rec>>6) >= len(v.deleted) {
 		// A new word of the bitset: the view gets its own copy with it.
 		v.deleted = append(append([]uint64(nil), v.deleted...), 0)
 		w.copied[n-1] = true
 	}
-	v.entries, v.points, v.edges, v.records, v.ids = s.entries, s.points, s.edges, s.records, s.ids
+	v.entries, v.points, v.edges, v.records, v.ids, v.latents = s.entries, s.points, s.edges, s.records, s.ids, s.latents
 	w.snap.subjects++
 	w.snap.fingers += len(fs)
 	w.g.subjects[subject] = recordRef{s, rec}
@@ -395,8 +417,11 @@ func (w *write) seal(i int) {
 	s.edges = append([]indexEdge(nil), s.edges...)
 	s.records = append([]record(nil), s.records...)
 	s.ids = append([]string(nil), s.ids...)
+	if s.latents != nil {
+		s.latents = append([]*Prepared(nil), s.latents...)
+	}
 	s.sealed = true
-	v.entries, v.points, v.edges, v.records, v.ids = s.entries, s.points, s.edges, s.records, s.ids
+	v.entries, v.points, v.edges, v.records, v.ids, v.latents = s.entries, s.points, s.edges, s.records, s.ids, s.latents
 }
 
 // compact rewrites the sealed segments that are mostly deleted records.
@@ -416,7 +441,10 @@ func (w *write) compact() {
 			nr := uint32(len(s.records))
 			s.records = append(s.records, record{first: uint32(len(s.entries)), count: rec.count})
 			s.ids = append(s.ids, old.ids[r])
-			for _, e := range old.entries[rec.first : rec.first+uint32(rec.count)] {
+			for k, e := range old.entries[rec.first : rec.first+uint32(rec.count)] {
+				if old.latents != nil {
+					s.latents = append(s.latents, old.latents[rec.first+uint32(k)])
+				}
 				ne := e
 				ne.record = nr
 				ne.points = uint32(len(s.points))
@@ -433,7 +461,7 @@ func (w *write) compact() {
 			continue
 		}
 		*v = segmentView{seg: s, entries: s.entries, points: s.points, edges: s.edges,
-			records: s.records, ids: s.ids, deleted: make([]uint64, (len(s.records)+63)/64)}
+			records: s.records, ids: s.ids, latents: s.latents, deleted: make([]uint64, (len(s.records)+63)/64)}
 	}
 }
 

@@ -114,7 +114,7 @@ func TestSearchReverseFindsTheLatent(t *testing.T) {
 	}
 	// The unsolved latent file: a latent of every finger's second
 	// impression, plus latent-sized synthetic ones.
-	var file Gallery
+	file := Gallery{LatentFile: true}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for i := range 500 {
 		require.NoError(t, file.Add(Key{Subject: fmt.Sprintf("synthetic-%d", i)}, syntheticTemplate(rng, 6+rng.IntN(10))))
@@ -162,4 +162,33 @@ func TestSearchReverseFindsTheLatent(t *testing.T) {
 	cancel()
 	_, err = file.SearchReverse(cancelled, loadISO(t, "DB1_B", "101_1"), 1, 10)
 	assert.True(t, errors.Is(err, context.Canceled), "got %v", err)
+}
+
+// TestLatentFileKeepsPreparedLatents checks that a latent file's kept
+// prepared latents give exactly what preparing them again gives, through
+// appends, replacements, removals, sealed segments and compaction.
+func TestLatentFileKeepsPreparedLatents(t *testing.T) {
+	defer func(e, r int) { segmentEntries, segmentRecords = e, r }(segmentEntries, segmentRecords)
+	segmentEntries, segmentRecords = 16, 8 // seal and compact often
+	rng := rand.New(rand.NewPCG(7, 8))
+	kept := Gallery{LatentFile: true}
+	var plain Gallery
+	both := func(f func(g *Gallery)) { f(&kept); f(&plain) }
+	for i := range 200 {
+		tpl := syntheticTemplate(rng, 6+rng.IntN(10))
+		both(func(g *Gallery) { require.NoError(t, g.Add(Key{Subject: fmt.Sprintf("l%d", i%150)}, tpl)) })
+		if i%7 == 3 {
+			gone := Key{Subject: fmt.Sprintf("l%d", rng.IntN(150))}
+			both(func(g *Gallery) { g.Remove(gone) })
+		}
+	}
+	ctx := context.Background()
+	for range 10 {
+		exemplar := syntheticTemplate(rng, 35)
+		a, err := kept.SearchReverse(ctx, exemplar, 1, 1000)
+		require.NoError(t, err)
+		b, err := plain.SearchReverse(ctx, exemplar, 1, 1000)
+		require.NoError(t, err)
+		require.Equal(t, b, a)
+	}
 }

@@ -401,6 +401,10 @@ func (s *snapshot) rank(ctx context.Context, q *query, hits []hit) ([]hit, error
 		for i := b * batch; i < min((b+1)*batch, len(hits)); i++ {
 			h := &hits[i]
 			v := &s.segs[h.seg]
+			if q.reverse && v.latents != nil {
+				h.score = m.Compare(v.latents[h.entry], q.prepared).Score
+				continue
+			}
 			e := &v.entries[h.entry]
 			t := galleryTemplate(v.points[e.points:e.points+uint32(e.nPoints)], bufs[w])
 			bufs[w] = t.Minutiae
@@ -423,11 +427,21 @@ func (s *snapshot) rank(ctx context.Context, q *query, hits []hit) ([]hit, error
 // latent if latent.
 func (s *snapshot) prepared(seg int32, entry uint32, latent bool) *Prepared {
 	v := &s.segs[seg]
-	e := &v.entries[entry]
-	t := galleryTemplate(v.points[e.points:e.points+uint32(e.nPoints)], nil)
-	if latent {
-		t.Impression = minutiae.Latent
+	if latent && v.latents != nil {
+		return v.latents[entry]
 	}
+	e := &v.entries[entry]
+	if latent {
+		return prepareLatent(v.points[e.points : e.points+uint32(e.nPoints)])
+	}
+	return Prepare(galleryTemplate(v.points[e.points:e.points+uint32(e.nPoints)], nil))
+}
+
+// prepareLatent prepares a latent file's entry for comparison as the
+// probe, from the points the gallery keeps.
+func prepareLatent(pts []galleryPoint) *Prepared {
+	t := galleryTemplate(pts, nil)
+	t.Impression = minutiae.Latent
 	return Prepare(t)
 }
 

@@ -52,3 +52,28 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSearchReverse searches an unsolved latent file of 10,000
+// latent-sized synthetic templates with one exemplar finger: what every
+// finger of every enrolment costs.
+func BenchmarkSearchReverse(b *testing.B) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	g := Gallery{LatentFile: true}
+	for i := range 10_000 {
+		if err := g.Add(Key{Subject: fmt.Sprintf("l%d", i)}, syntheticTemplate(rng, 8+rng.IntN(10))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	exemplars := make([]minutiae.Template, 16)
+	for i := range exemplars {
+		exemplars[i] = syntheticTemplate(rng, 35)
+	}
+	ctx := context.Background()
+	k := 0
+	for b.Loop() {
+		if _, err := g.SearchReverse(ctx, exemplars[k%len(exemplars)], 1e-4, 20); err != nil {
+			b.Fatal(err)
+		}
+		k++
+	}
+}

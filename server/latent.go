@@ -66,7 +66,7 @@ type latentState struct {
 func newLatentState(cfg Config) *latentState {
 	l := &latentState{file: cfg.LatentFile, hitFMR: cfg.LatentHitFMR, hits: newHitBroadcaster()}
 	if l.file == nil {
-		l.file = &matcher.Gallery{}
+		l.file = &matcher.Gallery{LatentFile: true}
 	}
 	if l.hitFMR <= 0 {
 		l.hitFMR = DefaultLatentHitFMR

@@ -44,7 +44,8 @@ type Config struct {
 	// directory the request names under it. Empty refuses backups.
 	BackupDir string
 	// LatentFile is the unsolved-latent gallery the reverse search of every
-	// enrolment scans (LoadLatents fills it); nil makes an empty one. The
+	// enrolment scans (LoadLatents fills it), with its LatentFile set; nil
+	// makes an empty one. The
 	// latent service needs a Store that keeps latents too (LatentStore).
 	LatentFile *matcher.Gallery
 	// LatentHitFMR is the estimated false match rate at or below which a

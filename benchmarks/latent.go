@@ -34,6 +34,11 @@ type latentResult struct {
 	MarkedRank1   float64 `json:"marked_rank1"`
 	MarkedRank10  float64 `json:"marked_rank10"`
 	MarkedRank100 float64 `json:"marked_rank100"`
+	// With --exhaustive, the rates of an exhaustive search of every entry.
+	ImageRank1Exhaustive   *float64 `json:"image_rank1_exhaustive,omitempty"`
+	ImageRank10Exhaustive  *float64 `json:"image_rank10_exhaustive,omitempty"`
+	MarkedRank1Exhaustive  *float64 `json:"marked_rank1_exhaustive,omitempty"`
+	MarkedRank10Exhaustive *float64 `json:"marked_rank10_exhaustive,omitempty"`
 	// ImageNoMinutiae counts the latent images our extractor found fewer
 	// than two minutiae on; the medians are the minutia counts.
 	ImageNoMinutiae        int     `json:"image_no_minutiae"`
@@ -66,8 +71,9 @@ const latentTop = 100
 // searchLatent searches the gallery of exemplars for a latent's finger,
 // whatever its position. It is the one place the suite searches with a
 // latent, so that a latent-specific search can replace it.
-func searchLatent(ctx context.Context, g *matcher.Gallery, probe minutiae.Template) ([]matcher.Candidate, error) {
-	return g.SearchLatent(ctx, probe, matcher.LatentOptions{Top: latentTop})
+func searchLatent(ctx context.Context, g *matcher.Gallery, probe minutiae.Template, opt matcher.LatentOptions) ([]matcher.Candidate, error) {
+	opt.Top = latentTop
+	return g.SearchLatent(ctx, probe, opt)
 }
 
 // searchUnsolved searches a gallery of unsolved latents with an exemplar
@@ -100,6 +106,8 @@ func runLatent(args []string) error {
 	unsolved := fs.Int("unsolved", 10_000, "unsolved latents on file for the reverse search: the markings, plus synthetic latent-sized templates up to this number (0: skip)")
 	reverseFMR := fs.Float64("reverse-fmr", 1e-3, "a reverse-search candidate is a hit when its estimated FMR is at most this")
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
+	shortlist := fs.Int("shortlist", 0, "entries the first stage hands to the precise matcher (0: the matcher's latent default)")
+	exhaustive := fs.Bool("exhaustive", false, "also search by comparing every entry with the precise matcher (slow), to measure what the first stage loses")
 	src, err := suite.parse(args)
 	if err != nil {
 		return err
@@ -205,21 +213,32 @@ func runLatent(args []string) error {
 	imageRanks := make([]int, len(cases))
 	markedRanks := make([]int, len(cases))
 	progress := newProgress("latent searches", 2*len(cases))
+	var exRanks [2][]int // image, marked: ranks by the exhaustive search
 	for k, c := range cases {
 		want := subjectOf(prints[c.source])
 		for _, q := range []struct {
 			probe minutiae.Template
 			rank  *int
-		}{{c.image, &imageRanks[k]}, {c.marked, &markedRanks[k]}} {
+			kind  int
+		}{{c.image, &imageRanks[k], 0}, {c.marked, &markedRanks[k], 1}} {
 			*q.rank = math.MaxInt
 			if len(q.probe.Minutiae) >= 2 {
 				t0 := time.Now()
-				cs, err := searchLatent(ctx, &g, q.probe)
+				cs, err := searchLatent(ctx, &g, q.probe, matcher.LatentOptions{Shortlist: *shortlist})
 				if err != nil {
 					return fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
 				}
 				lat = append(lat, time.Since(t0))
 				*q.rank = rankOf(cs, want)
+				if *exhaustive {
+					cs, err := searchLatent(ctx, &g, q.probe, matcher.LatentOptions{Exhaustive: true})
+					if err != nil {
+						return fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
+					}
+					exRanks[q.kind] = append(exRanks[q.kind], rankOf(cs, want))
+				}
+			} else if *exhaustive {
+				exRanks[q.kind] = append(exRanks[q.kind], math.MaxInt)
 			}
 			progress.add(1)
 		}
@@ -227,6 +246,10 @@ func runLatent(args []string) error {
 	progress.done()
 	res.ImageRank1, res.ImageRank10, res.ImageRank100 = rate(imageRanks, 1), rate(imageRanks, 10), rate(imageRanks, 100)
 	res.MarkedRank1, res.MarkedRank10, res.MarkedRank100 = rate(markedRanks, 1), rate(markedRanks, 10), rate(markedRanks, 100)
+	if *exhaustive {
+		r := [4]float64{rate(exRanks[0], 1), rate(exRanks[0], 10), rate(exRanks[1], 1), rate(exRanks[1], 10)}
+		res.ImageRank1Exhaustive, res.ImageRank10Exhaustive, res.MarkedRank1Exhaustive, res.MarkedRank10Exhaustive = &r[0], &r[1], &r[2], &r[3]
+	}
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		res.SearchMsMedian, res.SearchMsP99 = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99))
@@ -430,6 +453,10 @@ func printLatent(w io.Writer, r latentResult) {
 	fmt.Fprintf(w, "%-16s %9s %9s %9s\n", "", "rank-1", "rank-10", "rank-100")
 	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "image latents", r.ImageRank1, r.ImageRank10, r.ImageRank100)
 	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked latents", r.MarkedRank1, r.MarkedRank10, r.MarkedRank100)
+	if r.ImageRank10Exhaustive != nil {
+		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%%\n", "image exhaustive", *r.ImageRank1Exhaustive, *r.ImageRank10Exhaustive)
+		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%%\n", "marked exhaust.", *r.MarkedRank1Exhaustive, *r.MarkedRank10Exhaustive)
+	}
 	fmt.Fprintf(w, "search: median %.1f ms, p99 %.1f ms\n", r.SearchMsMedian, r.SearchMsP99)
 	if r.Unsolved > 0 {
 		fmt.Fprintf(w, "reverse search: %d unsolved latents on file (%d mated markings), %d exemplar fingers searched: median %.1f ms, p99 %.1f ms per finger; mated latents found at FMR ≤ %g: %.2f%%\n",

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"slices"
+
 	whorlv1 "github.com/whorlafis/whorl/proto/whorl/v1"
 )
 
@@ -15,18 +17,8 @@ import (
 // fetched, retired, decided on, listed, or whose hits were listed. A hit
 // decision is audited under the hit's latent.
 func latentsOf(req, resp any) []string {
-	var ids []string
-	add := func(id string) {
-		if id == "" {
-			return
-		}
-		for _, have := range ids {
-			if have == id {
-				return
-			}
-		}
-		ids = append(ids, id)
-	}
+	var ids idList
+	add := ids.add
 	switch r := req.(type) {
 	case *whorlv1.RegisterLatentRequest:
 		add(r.GetLatentId())
@@ -64,18 +56,8 @@ func latentsOf(req, resp any) []string {
 // a latent search's candidates, the subjects of the hits listed, decided or
 // pushed, and the subject a latent was identified with.
 func latentCandidatesOf(resp any) []string {
-	var ids []string
-	add := func(id string) {
-		if id == "" {
-			return
-		}
-		for _, have := range ids {
-			if have == id {
-				return
-			}
-		}
-		ids = append(ids, id)
-	}
+	var ids idList
+	add := ids.add
 	switch r := resp.(type) {
 	case *whorlv1.SearchLatentResponse:
 		for _, c := range r.GetCandidates() {
@@ -98,4 +80,14 @@ func latentCandidatesOf(resp any) []string {
 		}
 	}
 	return ids
+}
+
+// idList collects ids for an audit record: each once, in order, no empty
+// one.
+type idList []string
+
+func (l *idList) add(id string) {
+	if id != "" && !slices.Contains(*l, id) {
+		*l = append(*l, id)
+	}
 }

@@ -4,6 +4,7 @@
 //	go run ./benchmarks calibrate [flags] DIR...  the matcher's score → FMR table from impostor scores
 //	go run ./benchmarks speed [flags] DIR...      preparation time and comparisons per second on one core
 //	go run ./benchmarks search [flags] DIR...     1:N identification over a gallery filled with synthetic distractors
+//	go run ./benchmarks load [flags]              a served process under concurrent clients: latency, throughput, overload, soak
 //
 // Run a suite with -h for its flags.
 package main
@@ -20,11 +21,12 @@ var suites = map[string]func(args []string) error{
 	"calibrate": runCalibrate,
 	"speed":     runSpeed,
 	"search":    runSearch,
+	"load":      runLoad,
 }
 
 func main() {
 	if len(os.Args) < 2 || suites[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: go run ./benchmarks accuracy|calibrate|speed|search [flags] DIR...")
+		fmt.Fprintln(os.Stderr, "usage: go run ./benchmarks accuracy|calibrate|speed|search [flags] DIR... | load [flags]")
 		os.Exit(2)
 	}
 	if err := suites[os.Args[1]](os.Args[2:]); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -211,21 +212,7 @@ func (p *serverProcess) scrape(ctx context.Context) (serverSample, error) {
 	if err != nil {
 		return serverSample{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.metrics, nil)
-	if err != nil {
-		return serverSample{}, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return serverSample{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return serverSample{}, fmt.Errorf("%s: %s", p.metrics, resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	body, err := p.metricsText(ctx)
 	if err != nil {
 		return serverSample{}, err
 	}
@@ -238,6 +225,25 @@ func (p *serverProcess) scrape(ctx context.Context) (serverSample, error) {
 		s.Goroutines = int(g["go_goroutines"])
 	}
 	return s, nil
+}
+
+// metricsText fetches the server's /metrics.
+func (p *serverProcess) metricsText(ctx context.Context) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.metrics, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", p.metrics, resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 }
 
 // parseGauges reads the values of unlabelled metrics from the Prometheus
@@ -327,4 +333,115 @@ func maxRSS(ss []serverSample) uint64 {
 		m = max(m, s.RSSBytes)
 	}
 	return m
+}
+
+// histogram is one labelled series of a Prometheus histogram: cumulative
+// bucket counts by upper bound, ascending.
+type histogram struct {
+	le     []float64
+	counts []float64
+	count  float64
+}
+
+// parseHistogram reads the series of histogram name whose labels include
+// every label of match, from the Prometheus text format.
+func parseHistogram(text []byte, name string, match map[string]string) (histogram, error) {
+	var h histogram
+	found := false
+	for line := range strings.Lines(string(text)) {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, name+"_") {
+			continue
+		}
+		open, close := strings.IndexByte(line, '{'), strings.LastIndexByte(line, '}')
+		if open < 0 || close < open {
+			continue
+		}
+		series := line[:open]
+		labels, ok := parseLabels(line[open+1 : close])
+		if !ok {
+			return h, fmt.Errorf("metric %s: bad labels in %q", name, line)
+		}
+		matches := true
+		for k, v := range match {
+			matches = matches && labels[k] == v
+		}
+		if !matches {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(line[close+1:]), 64)
+		if err != nil || !(v >= 0 && v <= 1e18) {
+			return h, fmt.Errorf("metric %s: value in %q is not a count", name, line)
+		}
+		switch series {
+		case name + "_bucket":
+			le, err := strconv.ParseFloat(labels["le"], 64)
+			if err != nil {
+				return h, fmt.Errorf("metric %s: bucket bound %q", name, labels["le"])
+			}
+			h.le, h.counts = append(h.le, le), append(h.counts, v)
+			found = true
+		case name + "_count":
+			h.count = v
+			found = true
+		}
+	}
+	if !found {
+		return h, fmt.Errorf("metric %s%v: no series", name, match)
+	}
+	return h, nil
+}
+
+// parseLabels splits k="v",k="v" (no escaped quotes: the server's labels
+// are method names and codes).
+func parseLabels(s string) (map[string]string, bool) {
+	out := map[string]string{}
+	for s != "" {
+		k, rest, ok := strings.Cut(s, `="`)
+		if !ok {
+			return nil, false
+		}
+		v, rest, ok := strings.Cut(rest, `"`)
+		if !ok {
+			return nil, false
+		}
+		out[strings.TrimSpace(k)] = v
+		s = strings.TrimPrefix(strings.TrimSpace(rest), ",")
+	}
+	return out, true
+}
+
+// quantileBound returns the upper bound of the bucket holding quantile q
+// of the observations made between before and after (the same series
+// read twice), or +Inf when it lies beyond the last finite bucket, and the
+// number of observations.
+func quantileBound(before, after histogram, q float64) (float64, float64) {
+	n := after.count - before.count
+	if n <= 0 {
+		return 0, 0
+	}
+	base := map[float64]float64{}
+	for i, le := range before.le {
+		base[le] = before.counts[i]
+	}
+	for i, le := range after.le {
+		if after.counts[i]-base[le] >= q*n {
+			return le, n
+		}
+	}
+	return math.Inf(1), n
+}
+
+// rpcHistogram reads the server's latency histogram of one method and
+// status code.
+func (p *serverProcess) rpcHistogram(ctx context.Context, method, code string) (histogram, error) {
+	body, err := p.metricsText(ctx)
+	if err != nil {
+		return histogram{}, err
+	}
+	h, err := parseHistogram(body, "whorl_rpc_seconds", map[string]string{"method": method, "code": code})
+	if err != nil && strings.HasSuffix(err.Error(), "no series") {
+		return histogram{}, nil // nothing observed yet
+	}
+	return h, err
 }

@@ -434,6 +434,7 @@ type rpcStats struct {
 	P999Ms        float64        `json:"p999_ms"`
 	AttemptP99Ms  float64        `json:"attempt_p99_ms"`
 	Refused       int            `json:"resource_exhausted"`
+	RefusalP50Ms  float64        `json:"refusal_p50_ms"`
 	RefusalP99Ms  float64        `json:"refusal_p99_ms"`
 	Cancelled     int            `json:"cancelled,omitempty"`
 	Hits          int            `json:"hits"`
@@ -457,7 +458,7 @@ func summariseRPCs(recs map[string]*rpcRecord, elapsed time.Duration) []rpcStats
 		if len(r.refusals) > 0 {
 			ref := slices.Clone(r.refusals)
 			slices.Sort(ref)
-			s.RefusalP99Ms = ms(percentile(ref, .99))
+			s.RefusalP50Ms, s.RefusalP99Ms = ms(percentile(ref, .5)), ms(percentile(ref, .99))
 		}
 		for _, n := range r.errors {
 			s.UnexpectedErr += n

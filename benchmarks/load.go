@@ -97,15 +97,20 @@ type overloadResult struct {
 	// innermost interceptor, so it is the handler's time; RefusalP99Ms adds
 	// the outer interceptors (the audit record among them), the wire, TLS
 	// and both processes' scheduling.
-	ServerRefusalP99Ms float64      `json:"server_refusal_p99_ms"`
-	ServerRefusals     int          `json:"server_refusals"`
-	Cancel             cancelResult `json:"cancel"`
+	ServerRefusalP99Ms float64 `json:"server_refusal_p99_ms"`
+	ServerRefusals     int     `json:"server_refusals"`
+	// Cancel has one entry per kind of probe: tenprint images (whose
+	// extraction is part of the search's time) and a template alone.
+	Cancel []cancelResult `json:"cancel"`
 }
 
 // cancelResult checks that clients which give up mid-search free the
 // server's work: after they stop, the server's running searches
 // (whorl_searches_running) must drop to 0 well within one search's time.
 type cancelResult struct {
+	Probe string `json:"probe"` // the --mix kind
+	// SearchMs is the median unloaded time of this probe, for scale.
+	SearchMs      float64 `json:"search_ms"`
 	Clients       int     `json:"clients"`
 	CancelAfterMs float64 `json:"cancel_after_ms"`
 	Cancelled     int     `json:"cancelled"`
@@ -137,7 +142,7 @@ FVC2002 set with images, then drives it from concurrent clients with the
 	gallery := fs.Int("gallery", 10_000, "fingers of synthetic distractor subjects (ten each) enrolled before the run")
 	clients := fs.Int("clients", 16, "concurrent clients, each with its own connection")
 	duration := fs.Duration("duration", 30*time.Second, "length of the run (of each phase with --overload)")
-	mixFlag := fs.String("mix", "enroll=1,identify=4,verify=2", "request kinds and weights: enroll, identify, verify")
+	mixFlag := fs.String("mix", "enroll=1,identify=4,verify=2", "request kinds and weights: enroll, identify, verify, template (a one-finger template search, no extraction)")
 	maxRequests := fs.Int64("max-requests", 1_000_000, "at most this many requests per phase, whatever the duration")
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
 	maxSearches := fs.Int("max-searches", 2, "the server's admission limit of concurrent searches (serve --max-searches)")
@@ -378,23 +383,47 @@ func runOverload(ctx context.Context, srv *serverProcess, phase phaseFunc, d tim
 	}
 
 	// Clients that give up: each abandons its search at a quarter of the
-	// unloaded median, long before it could finish.
-	cancelAfter := max(time.Duration(base.P50Ms*float64(time.Millisecond))/4, 5*time.Millisecond)
-	fmt.Fprintf(os.Stderr, "overload: %d clients giving up each search after %v\n", 2*limit, cancelAfter)
-	cp, err := phase(workload{clients: make([]*loadClient, 2*limit), mix: identify, duration: min(d, 5*time.Second),
-		cancelAfter: cancelAfter, retry: true, seed: seed + 2}, time.Second, nil)
+	// probe's unloaded median, long before it could finish. Tenprint
+	// images first, then a template alone (the search without extraction).
+	for _, kind := range []string{"identify", "template"} {
+		median := base.P50Ms
+		if kind == "template" {
+			t, err := phase(workload{clients: make([]*loadClient, 1), mix: []mixEntry{{kind, 1}}, duration: min(d, 5*time.Second), retry: true, seed: seed + 3}, time.Second, nil)
+			if err != nil {
+				return nil, err
+			}
+			median = rpcNamed(t.RPCs, "Identify").P50Ms
+		}
+		c, err := cancelCheck(ctx, srv, phase, kind, median, 2*limit, min(d, 5*time.Second), seed+2)
+		if err != nil {
+			return nil, err
+		}
+		o.Cancel = append(o.Cancel, c)
+	}
+	return o, nil
+}
+
+// cancelCheck runs clients that abandon each search of kind after a
+// quarter of its unloaded median, then measures how long the server keeps
+// running searches after the last of them gave up, and whether a fresh
+// search is admitted then.
+func cancelCheck(ctx context.Context, srv *serverProcess, phase phaseFunc, kind string, medianMs float64, clients int, d time.Duration, seed uint64) (cancelResult, error) {
+	cancelAfter := max(time.Duration(medianMs*float64(time.Millisecond))/4, 2*time.Millisecond)
+	fmt.Fprintf(os.Stderr, "overload: %d clients giving up each %s search after %v\n", clients, kind, cancelAfter)
+	c := cancelResult{Probe: kind, SearchMs: medianMs, Clients: clients, CancelAfterMs: ms(cancelAfter)}
+	cp, err := phase(workload{clients: make([]*loadClient, clients), mix: []mixEntry{{kind, 1}}, duration: d,
+		cancelAfter: cancelAfter, retry: true, seed: seed}, time.Second, nil)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
 	gaveUp := time.Now()
-	c := cancelResult{Clients: 2 * limit, CancelAfterMs: ms(cancelAfter)}
 	if s := rpcNamed(cp.RPCs, "Identify"); s.RPC != "" {
 		c.Cancelled, c.Completed = s.Cancelled, s.OK
 	}
 	for time.Since(gaveUp) < drainWait {
 		s, err := srv.scrape(ctx)
 		if err != nil {
-			return nil, err
+			return c, err
 		}
 		if s.Searches == 0 {
 			c.Drained = true
@@ -405,27 +434,27 @@ func runOverload(ctx context.Context, srv *serverProcess, phase phaseFunc, d tim
 	c.DrainMs = ms(time.Since(gaveUp))
 	conn, err := srv.dial()
 	if err != nil {
-		return nil, err
+		return c, err
 	}
 	defer conn.Close()
 	probe, err := randomProbe(seed)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
 	_, err = whorlv1.NewSearchServiceClient(conn).Identify(ctx, probe)
 	c.AdmittedAfter = status.Code(err) != codes.ResourceExhausted
 	if err != nil && c.AdmittedAfter {
-		return nil, fmt.Errorf("overload: identification after the cancelled ones: %w", err)
+		return c, fmt.Errorf("overload: identification after the abandoned ones: %w", err)
 	}
-	o.Cancel = c
-	return o, nil
+	return c, nil
 }
 
-// randomProbe is a one-finger identification with a synthetic template:
-// cheap to send, a full search to run.
+// randomProbe is a one-finger identification with a synthetic template of
+// unknown position: cheap to send, no extraction, compared with every
+// finger of the gallery.
 func randomProbe(seed uint64) (*whorlv1.IdentifyRequest, error) {
 	r := rand.New(rand.NewPCG(seed, 99))
-	t := minutiae.Template{Width: 400, Height: 400, Position: 1, Impression: minutiae.LivePlain}
+	t := minutiae.Template{Width: 400, Height: 400, Impression: minutiae.LivePlain}
 	for range 40 {
 		t.Minutiae = append(t.Minutiae, minutiae.Minutia{X: float32(20 + r.IntN(360)), Y: float32(20 + r.IntN(360)),
 			Direction: float32(r.Float64() * 6.28), Kind: minutiae.Kind(1 + r.IntN(2)), Quality: 60})
@@ -434,7 +463,7 @@ func randomProbe(seed uint64) (*whorlv1.IdentifyRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{{Position: 1, Source: &whorlv1.Finger_Template{Template: p}}}}, nil
+	return &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{{Source: &whorlv1.Finger_Template{Template: p}}}}, nil
 }
 
 func rpcNamed(ss []rpcStats, name string) rpcStats {
@@ -574,7 +603,8 @@ func printOverload(w io.Writer, o *overloadResult) {
 		100*o.RefusedShare, o.RefusalP50Ms, o.RefusalP99Ms, o.ServerRefusalP99Ms, o.ServerRefusals)
 	fmt.Fprintf(w, "admitted p99 %.1f ms against unloaded p99 %.1f ms (%.2f×)\n", o.AdmittedP99Ms, o.UnloadedP99Ms, o.AdmittedP99Ms/max(o.UnloadedP99Ms, 1e-9))
 	fmt.Fprintf(w, "peak RSS %s overloaded against %s unloaded\n", mib(o.Overloaded.PeakRSSBytes), mib(o.Unloaded.PeakRSSBytes))
-	c := o.Cancel
-	fmt.Fprintf(w, "clients giving up after %.0f ms: %d searches abandoned, %d completed; server searches back to 0 after %.0f ms (drained %v); next identification admitted: %v\n",
-		c.CancelAfterMs, c.Cancelled, c.Completed, c.DrainMs, c.Drained, c.AdmittedAfter)
+	for _, c := range o.Cancel {
+		fmt.Fprintf(w, "%d clients giving up each %s search (unloaded median %.0f ms) after %.0f ms: %d abandoned, %d completed; server searches back to 0 %.0f ms after the last (drained %v); next identification admitted: %v\n",
+			c.Clients, c.Probe, c.SearchMs, c.CancelAfterMs, c.Cancelled, c.Completed, c.DrainMs, c.Drained, c.AdmittedAfter)
+	}
 }

@@ -150,6 +150,20 @@ var loadOps = map[string]loadOp{
 	"enroll":   {rpc: "Enroll", run: opEnroll},
 	"identify": {rpc: "Identify", run: opIdentify},
 	"verify":   {rpc: "Verify", run: opVerify},
+	// template: a search without extraction, the search alone.
+	"template": {rpc: "Identify", run: opTemplateSearch},
+}
+
+// opTemplateSearch identifies one synthetic template of unknown finger
+// position, which the server compares with every finger of the gallery:
+// all the request's cost is the search. It has no mate.
+func opTemplateSearch(ctx context.Context, c *loadClient, r *rand.Rand) (bool, error) {
+	probe, err := randomProbe(r.Uint64())
+	if err != nil {
+		return false, err
+	}
+	_, err = c.search.Identify(ctx, probe)
+	return false, err
 }
 
 // opEnroll enrols a new subject with ten real images, as a booking station

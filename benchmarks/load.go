@@ -81,9 +81,12 @@ type soakResult struct {
 }
 
 type overloadResult struct {
-	AdmissionLimit int         `json:"admission_limit"`
-	Unloaded       phaseResult `json:"unloaded"`
-	Overloaded     phaseResult `json:"overloaded"`
+	AdmissionLimit int `json:"admission_limit"`
+	// Probe is the kind of search of the unloaded and overloaded phases:
+	// identify (images) or template.
+	Probe      string      `json:"probe"`
+	Unloaded   phaseResult `json:"unloaded"`
+	Overloaded phaseResult `json:"overloaded"`
 	// RefusedShare is the fraction of the overloaded phase's identify
 	// requests answered ResourceExhausted.
 	RefusedShare  float64 `json:"refused_share"`
@@ -149,6 +152,7 @@ FVC2002 set with images, then drives it from concurrent clients with the
 	soak := fs.Bool("soak", false, "soak: run the mix for --duration, sampling the server's memory and goroutines every --sample")
 	sample := fs.Duration("sample", 10*time.Second, "sampling interval of --soak")
 	overload := fs.Bool("overload", false, "overload: an unloaded identify baseline (1 client), then 10× the admission limit of identify clients, then clients that give up mid-search")
+	overloadKind := fs.String("overload-probe", "identify", "the search --overload sends: identify (--probe-fingers images) or template (one template, no extraction: a small request)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (data, server log)")
 	fvc := fs.String("fvc", "/work/shared/data/fvc2002", "folder of the FVC2002 sets whose prints are the mated subjects and probes")
 	sets := fs.String("sets", "DB1_B,DB2_B,DB3_B", "FVC2002 sets to use, comma-separated; each is one mated ten-finger subject")
@@ -181,6 +185,9 @@ FVC2002 set with images, then drives it from concurrent clients with the
 		return fmt.Errorf("--probe-fingers %d: 1 to %d", *probeFingers, fingers)
 	case *fillClients < 1 || *fillClients > 256:
 		return fmt.Errorf("--fill-clients %d: 1 to 256", *fillClients)
+	}
+	if *overloadKind != "identify" && *overloadKind != "template" {
+		return fmt.Errorf("--overload-probe %q: identify or template", *overloadKind)
 	}
 	mix, err := parseMix(*mixFlag)
 	if err != nil {
@@ -283,7 +290,7 @@ FVC2002 set with images, then drives it from concurrent clients with the
 	switch {
 	case *overload:
 		res.Mode = "overload"
-		o, err := runOverload(ctx, srv, phase, *duration, *maxSearches, *seed)
+		o, err := runOverload(ctx, srv, phase, *overloadKind, *duration, *maxSearches, *seed)
 		if err != nil {
 			return err
 		}
@@ -344,16 +351,17 @@ FVC2002 set with images, then drives it from concurrent clients with the
 // phaseFunc runs one phase of requests against the server.
 type phaseFunc func(w workload, every time.Duration, onSample func(serverSample)) (phaseResult, error)
 
-// runOverload measures identification alone: unloaded (one client), then
+// runOverload measures searches of one kind alone (--overload-probe):
+// unloaded (one client), then
 // at ten times the admission limit with no retries (a refused client
 // pauses 10 ms and sends its next request), then clients that give up each
 // search part-way.
-func runOverload(ctx context.Context, srv *serverProcess, phase phaseFunc, d time.Duration, limit int, seed uint64) (*overloadResult, error) {
-	identify := []mixEntry{{"identify", 1}}
-	o := &overloadResult{AdmissionLimit: limit}
+func runOverload(ctx context.Context, srv *serverProcess, phase phaseFunc, kind string, d time.Duration, limit int, seed uint64) (*overloadResult, error) {
+	searches := []mixEntry{{kind, 1}}
+	o := &overloadResult{AdmissionLimit: limit, Probe: kind}
 	var err error
 	fmt.Fprintln(os.Stderr, "overload: unloaded baseline, 1 client")
-	if o.Unloaded, err = phase(workload{clients: make([]*loadClient, 1), mix: identify, duration: d, retry: true, seed: seed}, 100*time.Millisecond, nil); err != nil {
+	if o.Unloaded, err = phase(workload{clients: make([]*loadClient, 1), mix: searches, duration: d, retry: true, seed: seed}, 100*time.Millisecond, nil); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "overload: %d clients against an admission limit of %d\n", 10*limit, limit)
@@ -362,7 +370,7 @@ func runOverload(ctx context.Context, srv *serverProcess, phase phaseFunc, d tim
 	if err != nil {
 		return nil, err
 	}
-	if o.Overloaded, err = phase(workload{clients: make([]*loadClient, 10*limit), mix: identify, duration: d,
+	if o.Overloaded, err = phase(workload{clients: make([]*loadClient, 10*limit), mix: searches, duration: d,
 		refusalPause: 10 * time.Millisecond, seed: seed + 1}, 100*time.Millisecond, nil); err != nil {
 		return nil, err
 	}
@@ -385,16 +393,16 @@ func runOverload(ctx context.Context, srv *serverProcess, phase phaseFunc, d tim
 	// Clients that give up: each abandons its search at a quarter of the
 	// probe's unloaded median, long before it could finish. Tenprint
 	// images first, then a template alone (the search without extraction).
-	for _, kind := range []string{"identify", "template"} {
+	for _, ck := range []string{"identify", "template"} {
 		median := base.P50Ms
-		if kind == "template" {
-			t, err := phase(workload{clients: make([]*loadClient, 1), mix: []mixEntry{{kind, 1}}, duration: min(d, 5*time.Second), retry: true, seed: seed + 3}, time.Second, nil)
+		if ck != kind {
+			t, err := phase(workload{clients: make([]*loadClient, 1), mix: []mixEntry{{ck, 1}}, duration: min(d, 5*time.Second), retry: true, seed: seed + 3}, time.Second, nil)
 			if err != nil {
 				return nil, err
 			}
 			median = rpcNamed(t.RPCs, "Identify").P50Ms
 		}
-		c, err := cancelCheck(ctx, srv, phase, kind, median, 2*limit, min(d, 5*time.Second), seed+2)
+		c, err := cancelCheck(ctx, srv, phase, ck, median, 2*limit, min(d, 5*time.Second), seed+2)
 		if err != nil {
 			return nil, err
 		}
@@ -597,8 +605,8 @@ func printPhase(w io.Writer, title string, p phaseResult) {
 }
 
 func printOverload(w io.Writer, o *overloadResult) {
-	printPhase(w, "overload: unloaded identify baseline", o.Unloaded)
-	printPhase(w, fmt.Sprintf("overload: identify at 10× the admission limit of %d", o.AdmissionLimit), o.Overloaded)
+	printPhase(w, fmt.Sprintf("overload: unloaded %s baseline", o.Probe), o.Unloaded)
+	printPhase(w, fmt.Sprintf("overload: %s at 10× the admission limit of %d", o.Probe, o.AdmissionLimit), o.Overloaded)
 	fmt.Fprintf(w, "refused (ResourceExhausted): %.1f%% of requests; refusal latency at the client p50 %.1f ms, p99 %.1f ms; in the handler p99 ≤ %g ms (%d refusals)\n",
 		100*o.RefusedShare, o.RefusalP50Ms, o.RefusalP99Ms, o.ServerRefusalP99Ms, o.ServerRefusals)
 	fmt.Fprintf(w, "admitted p99 %.1f ms against unloaded p99 %.1f ms (%.2f×)\n", o.AdmittedP99Ms, o.UnloadedP99Ms, o.AdmittedP99Ms/max(o.UnloadedP99Ms, 1e-9))

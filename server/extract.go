@@ -40,7 +40,7 @@ func (s *Server) Extract(ctx context.Context, req *whorlv1.ExtractRequest) (*who
 }
 
 // templates checks and converts a request's repeated fingers field.
-func (s *Server) templates(field string, fingers []*whorlv1.Finger) ([]minutiae.Template, error) {
+func (s *Server) templates(ctx context.Context, field string, fingers []*whorlv1.Finger) ([]minutiae.Template, error) {
 	var v violations
 	if len(fingers) == 0 {
 		v.add(field, "at least one finger is required")
@@ -52,7 +52,7 @@ func (s *Server) templates(field string, fingers []*whorlv1.Finger) ([]minutiae.
 	for i := range named {
 		named[i] = namedFinger{indexed(field, i), fingers[i]}
 	}
-	return s.convert(v, named...)
+	return s.convert(ctx, v, named...)
 }
 
 // namedFinger is a finger of a request with the field that holds it, for
@@ -64,8 +64,9 @@ type namedFinger struct {
 
 // convert checks fingers, reporting every violation at once together with
 // those already found in v, then takes one extraction token for the lot and
-// turns each into a template.
-func (s *Server) convert(v violations, fingers ...namedFinger) ([]minutiae.Template, error) {
+// turns each into a template. A caller that has gone (ctx done) stops it
+// between fingers, so that its tokens are freed for callers still waiting.
+func (s *Server) convert(ctx context.Context, v violations, fingers ...namedFinger) ([]minutiae.Template, error) {
 	for _, f := range fingers {
 		checkFinger(&v, f.field, f.finger)
 	}
@@ -79,6 +80,9 @@ func (s *Server) convert(v violations, fingers ...namedFinger) ([]minutiae.Templ
 	defer release()
 	ts := make([]minutiae.Template, len(fingers))
 	for i, f := range fingers {
+		if err := ctx.Err(); err != nil {
+			return nil, contextStatus(ctx, err)
+		}
 		if ts[i], err = fingerTemplate(f.field, f.finger); err != nil {
 			return nil, err
 		}

@@ -89,7 +89,7 @@ func (s *Server) Enroll(ctx context.Context, req *whorlv1.EnrollRequest) (*whorl
 	if len(req.GetAnsiNist()) > 0 {
 		fingers, err = s.transactionTemplates(ctx, req.GetAnsiNist())
 	} else {
-		fingers, err = s.templates("fingers", req.GetFingers())
+		fingers, err = s.templates(ctx, "fingers", req.GetFingers())
 	}
 	if err != nil {
 		return nil, err

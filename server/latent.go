@@ -261,12 +261,12 @@ func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(floa
 // latentTemplate checks and converts a probe: the template (extracted from
 // the image, or the examiner's) with only the minutiae inside the region,
 // and the position hints. Errors are InvalidArgument naming the field.
-func (s *Server) latentTemplate(v violations, field string, p *whorlv1.LatentProbe) (minutiae.Template, []minutiae.FingerPosition, error) {
+func (s *Server) latentTemplate(ctx context.Context, v violations, field string, p *whorlv1.LatentProbe) (minutiae.Template, []minutiae.FingerPosition, error) {
 	f := checkLatentProbe(&v, field, p)
 	if err := v.err(); err != nil {
 		return minutiae.Template{}, nil, err
 	}
-	ts, err := s.convert(nil, namedFinger{field, f})
+	ts, err := s.convert(ctx, nil, namedFinger{field, f})
 	if err != nil {
 		return minutiae.Template{}, nil, err
 	}
@@ -323,7 +323,7 @@ func (s *Server) SearchLatent(ctx context.Context, req *whorlv1.SearchLatentRequ
 		return nil, err
 	}
 	defer release()
-	probe, positions, err := s.latentTemplate(nil, "probe", req.GetProbe())
+	probe, positions, err := s.latentTemplate(ctx, nil, "probe", req.GetProbe())
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +358,7 @@ func (s *Server) RegisterLatent(ctx context.Context, req *whorlv1.RegisterLatent
 	if err := s.needLatentStore(); err != nil {
 		return nil, err
 	}
-	t, positions, err := s.latentTemplate(v, "probe", req.GetProbe())
+	t, positions, err := s.latentTemplate(ctx, v, "probe", req.GetProbe())
 	if err != nil {
 		return nil, err
 	}

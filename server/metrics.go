@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 )
@@ -17,7 +18,8 @@ type Metrics struct {
 }
 
 // NewMetrics registers the server's metrics: RPC counts and latencies by
-// method and code, and the gallery's size, read when scraped.
+// method and code, the gallery's size, read when scraped, and the standard
+// process and Go runtime metrics.
 func (s *Server) NewMetrics() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
@@ -38,6 +40,9 @@ func (s *Server) NewMetrics() *Metrics {
 			func() float64 { return float64(len(s.extractions)) }),
 	)
 	m.Registry.MustRegister(s.latentCollectors()...)
+	// The process's memory, threads and file descriptors and the Go
+	// runtime's goroutines and heap: what an operator watches for a leak.
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

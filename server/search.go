@@ -26,7 +26,7 @@ func (s *Server) Identify(ctx context.Context, req *whorlv1.IdentifyRequest) (*w
 		return nil, err
 	}
 	defer release()
-	probe, err := s.templates("fingers", req.GetFingers())
+	probe, err := s.templates(ctx, "fingers", req.GetFingers())
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (s *Server) Verify(ctx context.Context, req *whorlv1.VerifyRequest) (*whorl
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ts, err := s.convert(nil, namedFinger{"finger", req.GetFinger()})
+	ts, err := s.convert(ctx, nil, namedFinger{"finger", req.GetFinger()})
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (s *Server) Verify(ctx context.Context, req *whorlv1.VerifyRequest) (*whorl
 
 // Compare implements SearchService.Compare.
 func (s *Server) Compare(ctx context.Context, req *whorlv1.CompareRequest) (*whorlv1.CompareResponse, error) {
-	ts, err := s.convert(nil, namedFinger{"probe", req.GetProbe()}, namedFinger{"candidate", req.GetCandidate()})
+	ts, err := s.convert(ctx, nil, namedFinger{"probe", req.GetProbe()}, namedFinger{"candidate", req.GetCandidate()})
 	if err != nil {
 		return nil, err
 	}
@@ -131,14 +131,14 @@ func pairs(ps []matcher.Pair) []*whorlv1.MinutiaPair {
 	return out
 }
 
-// contextStatus turns a search stopped by its context into the matching
+// contextStatus turns work stopped by its context into the matching
 // status code.
 func contextStatus(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "search cancelled")
+		return status.Error(codes.Canceled, "cancelled by the caller")
 	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "search past its deadline")
+		return status.Error(codes.DeadlineExceeded, "past its deadline")
 	}
 	return status.Errorf(codes.Internal, "search: %v", err)
 }

@@ -236,6 +236,22 @@ func TestAdmitRefusesBeyondTheLimit(t *testing.T) {
 	r3()
 }
 
+// TestConvertStopsForAGoneCaller checks that a caller that has gone stops
+// the decoding of its fingers and frees the extraction token.
+func TestConvertStopsForAGoneCaller(t *testing.T) {
+	img := readData(t, "fvc2002", "DB1_B", "101_1.tif")
+	s := New(Config{Gallery: &matcher.Gallery{}, MaxExtractions: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	finger := &whorlv1.Finger{Source: &whorlv1.Finger_Image{Image: &whorlv1.Image{Data: img}}}
+	_, err := s.convert(ctx, nil, namedFinger{"a", finger}, namedFinger{"b", finger})
+	assert.Equal(t, codes.Canceled, status.Code(err), "%v", err)
+	assert.Empty(t, s.extractions, "the token is given back")
+	ts, err := s.convert(context.Background(), nil, namedFinger{"a", finger})
+	require.NoError(t, err)
+	assert.NotEmpty(t, ts[0].Minutiae)
+}
+
 // TestGalleryServiceWithStore enrols, replays, gets, lists and deletes
 // through a real store, and checks that the gallery follows.
 func TestGalleryServiceWithStore(t *testing.T) {
@@ -388,7 +404,7 @@ func TestMetrics(t *testing.T) {
 			assert.Equal(t, "ResourceExhausted", labels["code"])
 		}
 	}
-	for _, name := range []string{"whorl_rpc_seconds", "whorl_gallery_fingers", "whorl_gallery_subjects", "whorl_searches_running"} {
+	for _, name := range []string{"whorl_rpc_seconds", "whorl_gallery_fingers", "whorl_gallery_subjects", "whorl_searches_running", "go_goroutines", "process_resident_memory_bytes"} {
 		assert.True(t, found[name], name)
 	}
 }

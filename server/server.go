@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -100,6 +101,7 @@ type Server struct {
 	sleep         func(context.Context, time.Duration) error
 	backupDir     string
 	latent        *latentState
+	shedCount     atomic.Int64 // searches refused by shed
 }
 
 // New returns a Server for the configuration.
@@ -145,13 +147,16 @@ func New(cfg Config) *Server {
 
 // Interceptors are the server's interceptors, in order: recovery, audit
 // (around everything else, so refusals are recorded too), authorisation,
-// logging, then metrics if given; streams are audited and authorised.
+// logging, then metrics if given; streams are audited and authorised; and
+// the transport's tap sheds searches beyond the limit before they are read
+// (shed).
 func (s *Server) Interceptors(m *Metrics) []grpc.ServerOption {
 	unary := []grpc.UnaryServerInterceptor{s.Recover, s.Audit, s.Authorize, s.LogRequests}
 	if m != nil {
 		unary = append(unary, m.Observe)
 	}
-	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(s.AuditStream, s.AuthorizeStream)}
+	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(s.AuditStream, s.AuthorizeStream),
+		grpc.InTapHandle(s.shed)}
 }
 
 // Register registers the services on a gRPC server.

@@ -81,6 +81,13 @@ func testPKI(t *testing.T) (server, client *tls.Config) {
 // startServer runs the services on a loopback port with mutual TLS.
 func startServer(t *testing.T, cfg Config) *grpc.ClientConn {
 	t.Helper()
+	_, conn := startServerOf(t, cfg)
+	return conn
+}
+
+// startServerOf is startServer that also returns the Server.
+func startServerOf(t *testing.T, cfg Config) (*Server, *grpc.ClientConn) {
+	t.Helper()
 	serverTLS, clientTLS := testPKI(t)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -93,7 +100,28 @@ func startServer(t *testing.T, cfg Config) *grpc.ClientConn {
 		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(200<<20)))
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
-	return conn
+	return srv, conn
+}
+
+// TestSearchesShedBeforeTheyAreRead checks that with every search slot
+// taken a search is refused by the transport's tap, before its handler
+// runs (the handler would count it as an RPC), and that a freed slot
+// admits the next one.
+func TestSearchesShedBeforeTheyAreRead(t *testing.T) {
+	srv, conn := startServerOf(t, Config{Gallery: &matcher.Gallery{}, MaxSearches: 1})
+	c := whorlv1.NewSearchServiceClient(conn)
+	probe := &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{{Source: &whorlv1.Finger_Template{Template: &whorlv1.Template{
+		Width: 300, Height: 300, X: []float32{10, 50, 90}, Y: []float32{10, 60, 20}, Direction: []float32{0, 1, 2}, Kinds: []whorlv1.MinutiaKind{1, 1, 2}, Qualities: []uint32{50, 50, 50},
+	}}}}}
+	release, err := admit(srv.searches, "searches") // the one slot, taken
+	require.NoError(t, err)
+	_, err = c.Identify(context.Background(), probe)
+	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+	assert.Equal(t, int64(1), srv.shedCount.Load(), "refused by the tap")
+	release()
+	_, err = c.Identify(context.Background(), probe)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), srv.shedCount.Load())
 }
 
 func readData(t *testing.T, parts ...string) []byte {

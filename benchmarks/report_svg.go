@@ -236,6 +236,12 @@ func histogramSeries(name string, values []float64, lo, hi float64, bins int, lo
 		return (v - lo) / (hi - lo)
 	}
 	edge := func(i int) float64 {
+		switch i {
+		case 0:
+			return lo
+		case bins:
+			return hi
+		}
 		f := float64(i) / float64(bins)
 		if logX {
 			return math.Pow(10, math.Log10(lo)+f*(math.Log10(hi)-math.Log10(lo)))

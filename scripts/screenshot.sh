@@ -42,6 +42,7 @@ if [ -z "$height" ]; then
 	trs=$(grep -o '<tr>' "$page" | wc -l)
 	height=$((900 + rows * 365 + trs * 24))
 fi
+rm -f "$abs/report.png" # a stale screenshot must not pass for a new one
 "$browser" --headless --disable-gpu --no-sandbox --hide-scrollbars \
 	--screenshot="$abs/report.png" --window-size="$width,$height" \
 	"file://$abs/index.html" >/dev/null 2>&1

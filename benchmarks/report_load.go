@@ -86,9 +86,11 @@ func measureLoadCurve(ctx context.Context, cfg loadCurveConfig) (*loadCurve, err
 	if err := enrolMates(ctx, srv, rp); err != nil {
 		return nil, err
 	}
+	firstID := 0
 	for _, n := range cfg.clients {
 		fmt.Fprintf(os.Stderr, "report: load with %d clients for %v\n", n, cfg.duration)
-		p, err := loadPhase(ctx, srv, rp, cfg, mix, n)
+		p, err := loadPhase(ctx, srv, rp, cfg, mix, n, firstID)
+		firstID += n
 		if err != nil {
 			return nil, fmt.Errorf("load with %d clients: %w", n, err)
 		}
@@ -98,7 +100,10 @@ func measureLoadCurve(ctx context.Context, cfg loadCurveConfig) (*loadCurve, err
 }
 
 // loadPhase runs the mix from n clients, each with its own connection.
-func loadPhase(ctx context.Context, srv *serverProcess, rp *realPrints, cfg loadCurveConfig, mix []mixEntry, n int) (loadPoint, error) {
+// Client ids start at firstID: a client's enrolments are named after its
+// id, so each phase's clients need ids of their own, or their enrolments
+// would collide with an earlier phase's (AlreadyExists).
+func loadPhase(ctx context.Context, srv *serverProcess, rp *realPrints, cfg loadCurveConfig, mix []mixEntry, n, firstID int) (loadPoint, error) {
 	var conns []*grpc.ClientConn
 	defer func() {
 		for _, c := range conns {
@@ -112,19 +117,21 @@ func loadPhase(ctx context.Context, srv *serverProcess, rp *realPrints, cfg load
 			return loadPoint{}, err
 		}
 		conns = append(conns, conn)
-		w.clients = append(w.clients, newLoadClient(k, conn, rp, cfg.probeFingers))
+		w.clients = append(w.clients, newLoadClient(firstID+k, conn, rp, cfg.probeFingers))
 	}
 	var budget atomic.Int64
 	budget.Store(1_000_000)
 	w.budget = &budget
 	reset := srv.resetPeakRSS()
+	smp := startSampler(srv, 500*time.Millisecond, nil)
 	recs, elapsed := w.run(ctx)
+	sampled := maxRSS(smp.finish())
 	peak, err := srv.peakRSS()
 	if err != nil {
 		return loadPoint{}, err
 	}
 	p := loadPoint{
-		phaseResult: phaseResult{Clients: n, Seconds: elapsed.Seconds(), RPCs: summariseRPCs(recs, elapsed), PeakRSSBytes: peak, PeakReset: reset},
+		phaseResult: phaseResult{Clients: n, Seconds: elapsed.Seconds(), RPCs: summariseRPCs(recs, elapsed), PeakRSSBytes: peak, PeakReset: reset, SampledMaxRSSBytes: sampled},
 		latencies:   map[string][]float64{},
 	}
 	for _, s := range p.RPCs {

@@ -133,31 +133,25 @@ func runAccuracy(args []string) error {
 			}
 		}
 	}
-	var rep report
-	for _, dir := range fs.Args() {
-		samples, err := loadSet(dir, src)
-		if err != nil {
-			return err
-		}
-		comps := pairs(samples, *protocol)
-		compareAll(samples, comps, filepath.Base(dir))
-		rep.Sets = append(rep.Sets, evaluate(filepath.Base(filepath.Clean(dir)), samples, comps))
+	run, err := measureAccuracy(fs.Args(), src, *protocol)
+	if err != nil {
+		return err
+	}
+	rep := run.report
+	for k, set := range run.sets {
+		name := rep.Sets[k].Name
 		if *plotDir != "" {
-			name := filepath.Base(filepath.Clean(dir))
-			gen, imp := splitScores(comps)
+			gen, imp := splitScores(set.comps)
 			title := fmt.Sprintf("%s: DET, protocol %s, templates %s", name, *protocol, *suite.source)
 			if err := writeDET(filepath.Join(*plotDir, name+".png"), title, gen, imp); err != nil {
 				return err
 			}
 		}
 		if *scoresDir != "" {
-			if err := writeScores(filepath.Join(*scoresDir, filepath.Base(filepath.Clean(dir))+".txt"), samples, comps); err != nil {
+			if err := writeScores(filepath.Join(*scoresDir, name+".txt"), set.samples, set.comps); err != nil {
 				return err
 			}
 		}
-	}
-	for _, s := range rep.Sets {
-		rep.MeanEER += s.EER / float64(len(rep.Sets))
 	}
 	printReport(os.Stdout, *protocol, *suite.source, rep)
 	if *jsonOut != "" {
@@ -170,6 +164,40 @@ func runAccuracy(args []string) error {
 		}
 	}
 	return nil
+}
+
+// accuracyRun is what measureAccuracy measured: the report, and each set's
+// samples and scored comparisons, from which the plots and score files are
+// drawn.
+type accuracyRun struct {
+	report
+	sets []scoredSet
+}
+
+// scoredSet is one set's samples and its protocol's comparisons, scored.
+type scoredSet struct {
+	samples []sample
+	comps   []comparison
+}
+
+// measureAccuracy loads, compares and evaluates each set folder under a
+// protocol (full or fvc).
+func measureAccuracy(dirs []string, src TemplateSource, protocol string) (accuracyRun, error) {
+	var run accuracyRun
+	for _, dir := range dirs {
+		samples, err := loadSet(dir, src)
+		if err != nil {
+			return run, err
+		}
+		comps := pairs(samples, protocol)
+		compareAll(samples, comps, filepath.Base(dir))
+		run.Sets = append(run.Sets, evaluate(filepath.Base(filepath.Clean(dir)), samples, comps))
+		run.sets = append(run.sets, scoredSet{samples, comps})
+	}
+	for _, s := range run.Sets {
+		run.MeanEER += s.EER / float64(len(run.Sets))
+	}
+	return run, nil
 }
 
 func sourceNames() string {

@@ -118,11 +118,56 @@ func runLatent(args []string) error {
 	if !(*reverseFMR > 0 && *reverseFMR <= 1) {
 		return fmt.Errorf("--reverse-fmr %g: want a rate in (0, 1]", *reverseFMR)
 	}
-	var prints []sample
-	for _, dir := range fs.Args() {
-		samples, err := loadSet(dir, src)
+	run, err := measureLatent(latentConfig{
+		dirs: fs.Args(), src: src, gallery: *size, seed: *seed, limit: *limit, unsolved: *unsolved,
+		reverseFMR: *reverseFMR, shortlist: *shortlist, exhaustive: *exhaustive,
+	})
+	if err != nil {
+		return err
+	}
+	res := run.latentResult
+	printLatent(os.Stdout, res)
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
 			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// latentConfig is what a latent run measures: the latent suite's flags.
+type latentConfig struct {
+	dirs       []string
+	src        TemplateSource
+	gallery    int
+	seed       uint64
+	limit      int
+	unsolved   int
+	reverseFMR float64
+	shortlist  int
+	exhaustive bool
+}
+
+// latentRun is what measureLatent measured: the result and every latent
+// search's latency (images and markings), ascending.
+type latentRun struct {
+	latentResult
+	latencies []time.Duration
+}
+
+// measureLatent simulates the latents of the sets' impressions 2–8,
+// searches them among the exemplars and synthetic distractors, and runs
+// the reverse search.
+func measureLatent(cfg latentConfig) (latentRun, error) {
+	var prints []sample
+	for _, dir := range cfg.dirs {
+		samples, err := loadSet(dir, cfg.src)
+		if err != nil {
+			return latentRun{}, err
 		}
 		prints = append(prints, samples...)
 	}
@@ -155,19 +200,19 @@ func runLatent(args []string) error {
 	if skipped > 0 {
 		fmt.Fprintf(os.Stderr, "%d impressions not made into latents: they or their finger's impression 1 failed to enrol\n", skipped)
 	}
-	if *limit > 0 && len(sources) > *limit {
-		sources = sources[:*limit]
+	if cfg.limit > 0 && len(sources) > cfg.limit {
+		sources = sources[:cfg.limit]
 	}
 	if len(sources) == 0 {
-		return errors.New("no impression to make a latent of")
+		return latentRun{}, errors.New("no impression to make a latent of")
 	}
-	if *size < len(mates) {
-		return fmt.Errorf("--gallery %d is smaller than the %d exemplars", *size, len(mates))
+	if cfg.gallery < len(mates) {
+		return latentRun{}, fmt.Errorf("--gallery %d is smaller than the %d exemplars", cfg.gallery, len(mates))
 	}
 
-	cases, err := simulateLatents(prints, sources, *seed)
+	cases, err := simulateLatents(prints, sources, cfg.seed)
 	if err != nil {
-		return err
+		return latentRun{}, err
 	}
 	var real []minutiae.Template
 	for _, s := range prints {
@@ -177,8 +222,8 @@ func runLatent(args []string) error {
 	}
 	model := fitDistractorModel(real)
 	res := latentResult{
-		Gallery: *size, Mates: len(mates), Latents: len(cases),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), Seed: *seed, ReverseFMR: *reverseFMR,
+		Gallery: cfg.gallery, Mates: len(mates), Latents: len(cases),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), Seed: cfg.seed, ReverseFMR: cfg.reverseFMR,
 	}
 	var imageCounts, markedCounts, exemplarCounts []int
 	for _, c := range cases {
@@ -200,11 +245,11 @@ func runLatent(args []string) error {
 		t := prints[i].template
 		t.Position = minutiae.UnknownFinger
 		if err := g.AddSubject(subjectOf(prints[i]), []minutiae.Template{t}); err != nil {
-			return err
+			return latentRun{}, err
 		}
 	}
-	if err := addDistractors(&g, model, *seed, *size-len(mates)); err != nil {
-		return err
+	if err := addDistractors(&g, model, cfg.seed, cfg.gallery-len(mates)); err != nil {
+		return latentRun{}, err
 	}
 	res.BuildSeconds = time.Since(start).Seconds()
 
@@ -224,20 +269,20 @@ func runLatent(args []string) error {
 			*q.rank = math.MaxInt
 			if len(q.probe.Minutiae) >= 2 {
 				t0 := time.Now()
-				cs, err := searchLatent(ctx, &g, q.probe, matcher.LatentOptions{Shortlist: *shortlist})
+				cs, err := searchLatent(ctx, &g, q.probe, matcher.LatentOptions{Shortlist: cfg.shortlist})
 				if err != nil {
-					return fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
+					return latentRun{}, fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
 				}
 				lat = append(lat, time.Since(t0))
 				*q.rank = rankOf(cs, want)
-				if *exhaustive {
+				if cfg.exhaustive {
 					cs, err := searchLatent(ctx, &g, q.probe, matcher.LatentOptions{Exhaustive: true})
 					if err != nil {
-						return fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
+						return latentRun{}, fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
 					}
 					exRanks[q.kind] = append(exRanks[q.kind], rankOf(cs, want))
 				}
-			} else if *exhaustive {
+			} else if cfg.exhaustive {
 				exRanks[q.kind] = append(exRanks[q.kind], math.MaxInt)
 			}
 			progress.add(1)
@@ -246,7 +291,7 @@ func runLatent(args []string) error {
 	progress.done()
 	res.ImageRank1, res.ImageRank10, res.ImageRank100 = rate(imageRanks, 1), rate(imageRanks, 10), rate(imageRanks, 100)
 	res.MarkedRank1, res.MarkedRank10, res.MarkedRank100 = rate(markedRanks, 1), rate(markedRanks, 10), rate(markedRanks, 100)
-	if *exhaustive {
+	if cfg.exhaustive {
 		r := [4]float64{rate(exRanks[0], 1), rate(exRanks[0], 10), rate(exRanks[1], 1), rate(exRanks[1], 10)}
 		res.ImageRank1Exhaustive, res.ImageRank10Exhaustive, res.MarkedRank1Exhaustive, res.MarkedRank10Exhaustive = &r[0], &r[1], &r[2], &r[3]
 	}
@@ -255,23 +300,13 @@ func runLatent(args []string) error {
 		res.SearchMsMedian, res.SearchMsP99 = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99))
 	}
 
-	if *unsolved > 0 {
-		if err := reverseSearch(ctx, &res, prints, mates, cases, model, *seed, *unsolved, *reverseFMR); err != nil {
-			return err
+	if cfg.unsolved > 0 {
+		if err := reverseSearch(ctx, &res, prints, mates, cases, model, cfg.seed, cfg.unsolved, cfg.reverseFMR); err != nil {
+			return latentRun{}, err
 		}
 	}
 
-	printLatent(os.Stdout, res)
-	if *jsonOut != "" {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return latentRun{latentResult: res, latencies: lat}, nil
 }
 
 // simulateLatents makes the latent of each source impression, on

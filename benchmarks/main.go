@@ -6,6 +6,7 @@
 //	go run ./benchmarks search [flags] DIR...     1:N identification over a gallery filled with synthetic distractors
 //	go run ./benchmarks latent [flags] DIR...     simulated latents (images and markings) searched among synthetic distractors, and the reverse search
 //	go run ./benchmarks load [flags]              a served process under concurrent clients: latency, throughput, overload, soak
+//	go run ./benchmarks report --out DIR DIR...   all the suites above but calibrate, as one HTML page with plots
 //
 // Run a suite with -h for its flags.
 package main
@@ -24,11 +25,12 @@ var suites = map[string]func(args []string) error{
 	"search":    runSearch,
 	"latent":    runLatent,
 	"load":      runLoad,
+	"report":    runReport,
 }
 
 func main() {
 	if len(os.Args) < 2 || suites[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: go run ./benchmarks accuracy|calibrate|speed|search|latent [flags] DIR... | load [flags]")
+		fmt.Fprintln(os.Stderr, "usage: go run ./benchmarks accuracy|calibrate|speed|search|latent|report [flags] DIR... | load [flags]")
 		os.Exit(2)
 	}
 	if err := suites[os.Args[1]](os.Args[2:]); err != nil {

@@ -82,13 +82,58 @@ func runSearch(args []string) error {
 	if err != nil {
 		return err
 	}
+	run, err := measureSearch(searchConfig{
+		dirs: fs.Args(), src: src, gallery: *size, exhaustive: *exhaustive, fusion: *fusion, top: *top,
+		shortlist: *shortlist, realism: *realism, seed: *seed, cpuProfile: *cpuProfile,
+	})
+	if err != nil {
+		return err
+	}
+	res := run.searchResult
+	printSearch(os.Stdout, res)
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// searchConfig is what a search run measures: the search suite's flags.
+type searchConfig struct {
+	dirs       []string
+	src        TemplateSource
+	gallery    int
+	exhaustive bool
+	fusion     bool
+	top        int
+	shortlist  int
+	realism    int
+	seed       uint64
+	cpuProfile string
+}
+
+// searchRun is what measureSearch measured: the result and every indexed
+// search's latency, ascending.
+type searchRun struct {
+	searchResult
+	latencies []time.Duration
+}
+
+// measureSearch builds the gallery of the sets' first impressions and
+// synthetic distractors and searches it with every other impression.
+func measureSearch(cfg searchConfig) (searchRun, error) {
 	var prints []sample
 	fingerID := map[string]int{} // set/finger → global finger number
 	var fingerOf []int
-	for _, dir := range fs.Args() {
-		samples, err := loadSet(dir, src)
+	for _, dir := range cfg.dirs {
+		samples, err := loadSet(dir, cfg.src)
 		if err != nil {
-			return err
+			return searchRun{}, err
 		}
 		set := filepath.Base(filepath.Clean(dir))
 		for _, s := range samples {
@@ -122,13 +167,13 @@ func runSearch(args []string) error {
 		fmt.Fprintf(os.Stderr, "%d probes left out: their finger's impression 1 failed to enrol\n", noMate)
 	}
 	if len(probes) == 0 {
-		return errors.New("no probe with an enrolled mate")
+		return searchRun{}, errors.New("no probe with an enrolled mate")
 	}
-	if *exhaustive && *size > maxExhaustive {
-		return fmt.Errorf("--exhaustive keeps every entry prepared (about 30 KB each): at most %d fingers", maxExhaustive)
+	if cfg.exhaustive && cfg.gallery > maxExhaustive {
+		return searchRun{}, fmt.Errorf("--exhaustive keeps every entry prepared (about 30 KB each): at most %d fingers", maxExhaustive)
 	}
-	if *size < len(mates) {
-		return fmt.Errorf("--gallery %d is smaller than the %d mates", *size, len(mates))
+	if cfg.gallery < len(mates) {
+		return searchRun{}, fmt.Errorf("--gallery %d is smaller than the %d mates", cfg.gallery, len(mates))
 	}
 	var real []minutiae.Template
 	for _, s := range prints {
@@ -137,7 +182,7 @@ func runSearch(args []string) error {
 		}
 	}
 	model := fitDistractorModel(real)
-	res := searchResult{Gallery: *size, Mates: len(mates), Probes: len(probes), GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	res := searchResult{Gallery: cfg.gallery, Mates: len(mates), Probes: len(probes), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 
 	// The gallery: the mates as subjects of one finger of unknown position,
 	// the distractors as subjects of ten fingers. Bytes per finger are the
@@ -150,19 +195,19 @@ func runSearch(args []string) error {
 		t := s.template
 		t.Position = minutiae.UnknownFinger
 		if err := g.AddSubject(subjectOf(s), []minutiae.Template{t}); err != nil {
-			return err
+			return searchRun{}, err
 		}
 	}
-	if err := addDistractors(&g, model, *seed, *size-len(mates)); err != nil {
-		return err
+	if err := addDistractors(&g, model, cfg.seed, cfg.gallery-len(mates)); err != nil {
+		return searchRun{}, err
 	}
 	res.BuildSeconds = time.Since(start).Seconds()
-	res.BytesPerFinger = float64(liveHeap()-heapBefore) / float64(*size)
+	res.BytesPerFinger = float64(liveHeap()-heapBefore) / float64(cfg.gallery)
 	runtime.KeepAlive(&g)
 
 	// The searches, one after the other, each on all GOMAXPROCS.
 	ctx := context.Background()
-	opt := matcher.SearchOptions{Top: *top, Shortlist: *shortlist}
+	opt := matcher.SearchOptions{Top: cfg.top, Shortlist: cfg.shortlist}
 	var lat []time.Duration
 	ranks := make([]int, len(probes))
 	mateOf := map[string]*matcher.Prepared{}
@@ -171,14 +216,14 @@ func runSearch(args []string) error {
 	}
 	var misses []int // probes lost by the shortlist, checked after the timed searches
 	var tops []float64
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
 		if err != nil {
-			return err
+			return searchRun{}, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+			return searchRun{}, err
 		}
 	}
 	progress := newProgress("searches", len(probes))
@@ -186,7 +231,7 @@ func runSearch(args []string) error {
 		t0 := time.Now()
 		cs, err := g.Search(ctx, prints[i].template, opt)
 		if err != nil {
-			return err
+			return searchRun{}, err
 		}
 		lat = append(lat, time.Since(t0))
 		ranks[k] = rankOf(cs, subjectOf(prints[i]))
@@ -213,10 +258,10 @@ func runSearch(args []string) error {
 	res.SearchMsMedian = ms(percentile(lat, 0.5))
 	res.SearchMsP99 = ms(percentile(lat, 0.99))
 
-	if *exhaustive {
-		exRanks, err := exhaustiveRanks(prints, mates, probes, model, *seed, *size)
+	if cfg.exhaustive {
+		exRanks, err := exhaustiveRanks(prints, mates, probes, model, cfg.seed, cfg.gallery)
 		if err != nil {
-			return err
+			return searchRun{}, err
 		}
 		lost := 0
 		for k := range probes {
@@ -228,9 +273,9 @@ func runSearch(args []string) error {
 		res.Rank1Exhaustive, res.Rank10Exhaustive, res.ShortlistLost = &r1, &r10, &lost
 	}
 
-	if *realism > 0 {
-		rng := rand.New(rand.NewPCG(*seed, 0x5EA))
-		synth := make([]minutiae.Template, *realism)
+	if cfg.realism > 0 {
+		rng := rand.New(rand.NewPCG(cfg.seed, 0x5EA))
+		synth := make([]minutiae.Template, cfg.realism)
 		for i := range synth {
 			synth[i] = model.Template(rng)
 		}
@@ -252,25 +297,15 @@ func runSearch(args []string) error {
 		res.Realism = &r
 	}
 
-	if *fusion {
-		fr, err := runFusion(prints, *size, model, *seed)
+	if cfg.fusion {
+		fr, err := runFusion(prints, cfg.gallery, model, cfg.seed)
 		if err != nil {
-			return err
+			return searchRun{}, err
 		}
 		res.Fusion = fr
 	}
 
-	printSearch(os.Stdout, res)
-	if *jsonOut != "" {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return searchRun{searchResult: res, latencies: lat}, nil
 }
 
 func subjectOf(s sample) string {

@@ -36,15 +36,50 @@ func runSpeed(args []string) error {
 	if *rounds < 1 {
 		return fmt.Errorf("--rounds %d: need at least 1", *rounds)
 	}
+	run, err := measureSpeed(fs.Args(), src, *suite.source != "iso", *rounds)
+	if err != nil {
+		return err
+	}
+	res := run.speedResult
+	fmt.Printf("templates %s: %d templates, prepare median %.1f µs\n", *suite.source, run.templates, res.PrepareUsMedian)
+	if res.ExtractMsMedian != nil {
+		fmt.Printf("extraction median %.2f ms per image\n", *res.ExtractMsMedian)
+	}
+	fmt.Printf("%d comparisons a pass, %d passes in %v on one goroutine: %.0f comparisons/s (median pass; slowest %.0f, fastest %.0f)\n",
+		res.Comparisons, *rounds, run.elapsed.Round(time.Millisecond), res.ComparePerSec, run.rates[0], run.rates[len(run.rates)-1])
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
+	}
+	return nil
+}
+
+// speedRun is what measureSpeed measured: the result, the templates
+// obtained, each pass's rate (ascending) and the passes' total time.
+type speedRun struct {
+	speedResult
+	templates int
+	rates     []float64
+	elapsed   time.Duration
+}
+
+// measureSpeed times obtaining and preparing every template of the sets,
+// then rounds passes of one Matcher over every ordered pair within each
+// set. extracts says the source extracts (its time is reported) rather
+// than reading stored templates.
+func measureSpeed(dirs []string, src TemplateSource, extracts bool, rounds int) (speedRun, error) {
 	var sourceTimes, prepareTimes []time.Duration
 	var sets [][]*matcher.Prepared
-	for _, dir := range fs.Args() {
+	for _, dir := range dirs {
 		var set []*matcher.Prepared
 		for f := range fingers {
 			for i := 1; i <= impressions; i++ {
 				path := filepath.Join(dir, fmt.Sprintf("%d_%d.tif", firstFinger+f, i))
 				if _, err := os.Stat(path); err != nil {
-					return fmt.Errorf("set %s: %w", dir, err)
+					return speedRun{}, fmt.Errorf("set %s: %w", dir, err)
 				}
 				t0 := time.Now()
 				t, err := src(path)
@@ -59,7 +94,7 @@ func runSpeed(args []string) error {
 			}
 		}
 		if len(set) < 2 {
-			return fmt.Errorf("set %s: %d templates; comparing needs at least 2", dir, len(set))
+			return speedRun{}, fmt.Errorf("set %s: %d templates; comparing needs at least 2", dir, len(set))
 		}
 		sets = append(sets, set)
 	}
@@ -67,12 +102,12 @@ func runSpeed(args []string) error {
 	for _, s := range sets {
 		total += len(s) * (len(s) - 1)
 	}
-	progress := newProgress("comparisons", total*(*rounds))
+	progress := newProgress("comparisons", total*rounds)
 	m := matcher.NewMatcher()
 	n := 0
 	var rates []float64
 	var elapsed time.Duration
-	for range *rounds {
+	for range rounds {
 		n = 0
 		start := time.Now()
 		for _, set := range sets {
@@ -92,27 +127,21 @@ func runSpeed(args []string) error {
 	}
 	progress.done()
 	slices.Sort(rates)
-	res := speedResult{
-		PrepareUsMedian: float64(median(prepareTimes).Nanoseconds()) / 1e3,
-		ComparePerSec:   rates[len(rates)/2],
-		Comparisons:     n,
+	run := speedRun{
+		speedResult: speedResult{
+			PrepareUsMedian: float64(median(prepareTimes).Nanoseconds()) / 1e3,
+			ComparePerSec:   rates[len(rates)/2],
+			Comparisons:     n,
+		},
+		templates: len(prepareTimes),
+		rates:     rates,
+		elapsed:   elapsed,
 	}
-	fmt.Printf("templates %s: %d templates, prepare median %.1f µs\n", *suite.source, len(prepareTimes), res.PrepareUsMedian)
-	if *suite.source != "iso" {
+	if extracts {
 		ms := float64(median(sourceTimes).Nanoseconds()) / 1e6
-		res.ExtractMsMedian = &ms
-		fmt.Printf("extraction median %.2f ms per image\n", ms)
+		run.ExtractMsMedian = &ms
 	}
-	fmt.Printf("%d comparisons a pass, %d passes in %v on one goroutine: %.0f comparisons/s (median pass; slowest %.0f, fastest %.0f)\n",
-		n, *rounds, elapsed.Round(time.Millisecond), res.ComparePerSec, rates[0], rates[len(rates)-1])
-	if *jsonOut != "" {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
-	}
-	return nil
+	return run, nil
 }
 
 func median(ds []time.Duration) time.Duration {

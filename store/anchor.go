@@ -19,6 +19,9 @@ import (
 // trail's end with it, and AppendAudit refuses to extend a trail whose end
 // does not match it, which would hide the truncation.
 //
+// A store written before the anchor existed (schema 1) is anchored at its
+// last record when this build first opens it (migrateToAnchor).
+//
 // What an anchor cannot show: someone who kept an older copy of the
 // database can put back an older anchor together with the records up to it
 // (a rollback); only a copy of the trail kept elsewhere shows that.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -86,6 +87,51 @@ func TestAuditTailAnchor(t *testing.T) {
 			}
 			require.ErrorIs(t, err, ErrCorrupt)
 			require.ErrorContains(t, err, tc.append)
+		})
+	}
+}
+
+// A store written before the anchor (schema 1: records, no anchor) is
+// anchored at its last record when opened, and keeps working; the same
+// store at the current schema without its anchor is refused.
+func TestAuditAnchorMigration(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		schema uint32
+		ok     bool
+	}{{"schema 1 is migrated", schemaBeforeAnchor, true}, {"a current store without its anchor is refused", SchemaVersion, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, dir := openTest(t)
+			appendN(t, s, 0, 4)
+			require.NoError(t, s.Close())
+			db := rawDB(t, dir)
+			require.NoError(t, db.Delete(metaAuditAnchorKey, pebble.Sync))
+			require.NoError(t, db.Set(metaSchemaKey, binary.BigEndian.AppendUint32(nil, tc.schema), pebble.Sync))
+			require.NoError(t, db.Close())
+
+			s = openAt(t, dir)
+			rep, err := s.VerifyAudit(ctx)
+			require.NoError(t, err)
+			err = s.AppendAudit(ctx, auditRec(4))
+			if !tc.ok {
+				require.NotEmpty(t, rep.Problem)
+				require.ErrorIs(t, err, ErrCorrupt)
+				return
+			}
+			require.Empty(t, rep.Problem)
+			require.NoError(t, err)
+			rep, err = s.VerifyAudit(ctx)
+			require.NoError(t, err)
+			require.Empty(t, rep.Problem)
+			require.Equal(t, 5, rep.Records)
+			require.NoError(t, s.Close())
+			db = rawDB(t, dir)
+			v, closer, err := db.Get(metaSchemaKey)
+			require.NoError(t, err)
+			require.Equal(t, SchemaVersion, binary.BigEndian.Uint32(v))
+			closer.Close()
+			require.NoError(t, db.Close())
 		})
 	}
 }

@@ -17,10 +17,17 @@ import (
 )
 
 // SchemaVersion is the layout of keys and values this build reads and writes.
-// Open refuses a store with any other version: a newer one may hold records
-// this build would misread or destroy, and an older one would need a migration
-// (there is none yet; version 1 is the first).
-const SchemaVersion uint32 = 1
+// Open refuses a store with any other version but schemaBeforeAnchor, which
+// it migrates: a newer one may hold records this build would misread or
+// destroy, and an older one would need a migration.
+const SchemaVersion uint32 = 2
+
+// schemaBeforeAnchor is the schema of stores written before the audit
+// trail's tail anchor (anchor.go). Open migrates such a store by anchoring
+// its trail at its last record and writing SchemaVersion, in one synced
+// batch: a truncation of the trail before that moment cannot be shown. In a
+// store of SchemaVersion, a trail without an anchor has been tampered with.
+const schemaBeforeAnchor uint32 = 1
 
 // idBlock is how many internal ids the store reserves at a time. A block
 // costs one synced metadata write; a restart skips what is left of it.
@@ -193,7 +200,8 @@ func (s *Store) init(dbDir string) error {
 		}
 		return s.create()
 	}
-	if v := binary.BigEndian.Uint32(version); v != SchemaVersion {
+	v := binary.BigEndian.Uint32(version)
+	if v != SchemaVersion && v != schemaBeforeAnchor {
 		if v > SchemaVersion {
 			return fmt.Errorf("%w: %s has schema version %d, newer than the %d this build reads; run a newer Whorl",
 				ErrSchema, dbDir, v, SchemaVersion)
@@ -243,6 +251,32 @@ func (s *Store) init(dbDir string) error {
 		s.nextID = last + 1
 	}
 	s.idCeiling = s.nextID
+	if v == schemaBeforeAnchor {
+		return s.migrateToAnchor(dbDir)
+	}
+	return nil
+}
+
+// migrateToAnchor anchors the audit trail of a store of schemaBeforeAnchor
+// at its last record and moves it to SchemaVersion.
+func (s *Store) migrateToAnchor(dbDir string) error {
+	c := s.auditChain()
+	if err := s.loadAuditHead(c); err != nil {
+		return fmt.Errorf("store: migrating %s to schema %d (the audit tail anchor): %w", dbDir, SchemaVersion, err)
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if c.lastSeq > 0 {
+		if err := s.putAuditAnchor(b, c.lastSeq, c.lastHash); err != nil {
+			return err
+		}
+	}
+	if err := b.Set(metaSchemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("store: migrating %s to schema %d: %w", dbDir, SchemaVersion, err)
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -265,10 +266,10 @@ func TestSchemaVersionChecked(t *testing.T) {
 	}{
 		{"newer", func(db *pebble.DB) error {
 			return db.Set(metaSchemaKey, binary.BigEndian.AppendUint32(nil, SchemaVersion+1), pebble.Sync)
-		}, "schema version 2, newer than the 1 this build reads"},
+		}, fmt.Sprintf("schema version %d, newer than the %d this build reads", SchemaVersion+1, SchemaVersion)},
 		{"older", func(db *pebble.DB) error {
 			return db.Set(metaSchemaKey, binary.BigEndian.AppendUint32(nil, 0), pebble.Sync)
-		}, "schema version 0, older than 1"},
+		}, fmt.Sprintf("schema version 0, older than %d", SchemaVersion)},
 		{"missing", func(db *pebble.DB) error {
 			return db.Delete(metaSchemaKey, pebble.Sync)
 		}, "holds records but no schema version"},

@@ -25,11 +25,13 @@ var ErrKeyInUse = errors.New("store: data key in use")
 const (
 	// resealBatch is the most records one batch re-seals.
 	resealBatch = 128
-	// resealScan is the most records one candidate search steps over, so
-	// a store whose records are mostly re-sealed already still yields
-	// between batches.
-	resealScan = 8192
 )
+
+// resealScan is the most records one candidate search (or one piece of
+// keyCounts' walk) steps over, so that a store whose records are mostly
+// re-sealed already still yields between batches. (A variable only so that
+// a test can walk in many pieces.)
+var resealScan = 8192
 
 // KeyInfo describes one data key id in KeyStatus.
 type KeyInfo struct {
@@ -370,37 +372,54 @@ func (s *Store) KeyStatus(ctx context.Context) (KeyStatus, error) {
 // keyCounts counts the sealed records by the key id they name. A value too
 // short to name one counts under id 0, which no key has.
 func (s *Store) keyCounts(ctx context.Context) (map[uint32]uint64, error) {
+	counts := map[uint32]uint64{}
+	var from []byte
+	for {
+		next, err := s.countKeysFrom(ctx, from, counts)
+		if err != nil || next == nil {
+			return counts, err
+		}
+		from = next
+	}
+}
+
+// countKeysFrom adds the key ids of up to resealScan records from from on to
+// counts and returns where the next call starts (nil at the end). The walk
+// goes in such pieces, each under the read lock only while it reads: a
+// whole-store walk under it would, once a rotation waits for the lock
+// exclusively, hold up every other reader and writer (Go's RWMutex admits
+// no new reader while a writer waits) for the length of the walk. Counts
+// taken in pieces are not one point in time, which RetireKey's use of them
+// allows: no record is ever sealed again under a key that is not current.
+func (s *Store) countKeysFrom(ctx context.Context, from []byte, counts map[uint32]uint64) (next []byte, err error) {
 	if err := s.acquire(ctx); err != nil {
 		return nil, err
 	}
 	defer s.closeMu.RUnlock()
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{})
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: from})
 	if err != nil {
 		return nil, fmt.Errorf("store: counting records by key: %w", err)
 	}
 	defer it.Close()
-	counts := map[uint32]uint64{}
 	n := 0
 	for valid := it.First(); valid; valid = it.Next() {
-		if n++; n%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+		k := it.Key()
+		if isSealedKey(k) {
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return nil, fmt.Errorf("store: reading %s: %w", keyString(k), err)
 			}
+			id, _ := sealedKeyID(v)
+			counts[id]++
 		}
-		if !isSealedKey(it.Key()) {
-			continue
+		if n++; n == resealScan {
+			return append(bytes.Clone(k), 0), ctx.Err()
 		}
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return nil, fmt.Errorf("store: reading %s: %w", keyString(it.Key()), err)
-		}
-		id, _ := sealedKeyID(v)
-		counts[id]++
 	}
 	if err := it.Error(); err != nil {
 		return nil, fmt.Errorf("store: counting records by key: %w", err)
 	}
-	return counts, nil
+	return nil, nil
 }
 
 // RetireKey removes a data key from the key directory. It refuses

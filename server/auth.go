@@ -134,7 +134,7 @@ func identityOf(cert *x509.Certificate) (Identity, error) {
 }
 
 // authorize decides a call before it runs: a locked-out client is
-// refused at once; a client over the slow-down threshold waits first
+// refused after the longest delay; a client over the slow-down threshold waits first
 // (holding nothing but its own stream); then the caller is
 // authenticated by its certificate and, if it carries one or the policy
 // requires one, its person token, and the method is decided by the
@@ -146,6 +146,13 @@ func (s *Server) authorize(ctx context.Context, method string) error {
 		until, delay := s.lockout.check(key, s.now())
 		if !until.IsZero() {
 			s.log.Warn("locked out", "method", method, "caller", caller(ctx), "until", until.UTC().Format(time.RFC3339))
+			// A locked-out client is refused after the longest delay:
+			// each refusal is still an audit record, a synced write that
+			// every other caller's record queues behind, so a client that
+			// loops on refusals must not get them at full speed.
+			if err := s.sleep(ctx, s.lockout.cfg.MaxDelay); err != nil {
+				return status.FromContextError(err).Err()
+			}
 			return status.Errorf(codes.PermissionDenied, "locked out until %s after repeated failed calls; ask the administrator",
 				until.UTC().Format(time.RFC3339))
 		}

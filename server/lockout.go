@@ -155,9 +155,7 @@ func (l *lockout) fail(key string, now time.Time) (locked bool, until time.Time)
 	el, ok := l.entries[key]
 	if !ok {
 		if l.lru.Len() >= l.cfg.MaxClients {
-			oldest := l.lru.Back()
-			l.lru.Remove(oldest)
-			delete(l.entries, oldest.Value.(*lockEntry).key)
+			l.evict(now)
 		}
 		el = l.lru.PushFront(&lockEntry{key: key})
 		l.entries[key] = el
@@ -178,6 +176,31 @@ func (l *lockout) fail(key string, now time.Time) (locked bool, until time.Time)
 	e.fails = nil
 	e.lockedUntil = now.Add(l.cfg.LockFor)
 	return true, e.lockedUntil
+}
+
+// evictScan is how many of the least recently seen entries evict looks at
+// for one that is not locked out.
+const evictScan = 64
+
+// evict forgets the least recently seen client that is not locked out (of
+// the evictScan least recent; the least recent of all if every one of them
+// is), so that a flood of new failing clients (addresses are cheap) cannot
+// push a locked-out certificate out of the table and free it.
+func (l *lockout) evict(now time.Time) {
+	victim := l.lru.Back()
+	el := victim
+	for range evictScan {
+		if el == nil {
+			break
+		}
+		if !now.Before(el.Value.(*lockEntry).lockedUntil) {
+			victim = el
+			break
+		}
+		el = el.Prev()
+	}
+	l.lru.Remove(victim)
+	delete(l.entries, victim.Value.(*lockEntry).key)
 }
 
 // recent counts the failures within window before now.

@@ -78,7 +78,8 @@ func TestLockoutOverTheWire(t *testing.T) {
 				require.Contains(t, status.Convert(err).Message(), "locked out until")
 				goodCall()
 			}
-			assert.Len(t, clock.Sleeps(), start+5, "a locked-out client is refused at once, not slowed")
+			assert.Equal(t, []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second}, clock.Sleeps()[start+5:],
+				"a locked-out client is refused after the longest delay")
 
 			// The failures, the lockout's own record (written as the 10th
 			// failure locked the client out), then the refused calls,
@@ -181,6 +182,18 @@ func TestLockoutTable(t *testing.T) {
 		for i := 7; i < 10; i++ {
 			assert.Contains(t, l.entries, fmt.Sprint("client-", i), "the most recent are kept")
 		}
+	})
+	t.Run("a flood of new clients does not free a locked one", func(t *testing.T) {
+		l := newLockout(LockoutConfig{MaxClients: 3, LockAfter: 2})
+		l.fail("locked", t0)
+		locked, _ := l.fail("locked", t0)
+		require.True(t, locked)
+		for i := range 100 {
+			l.fail(fmt.Sprint("flood-", i), t0)
+		}
+		until, _ := l.check("locked", t0)
+		assert.False(t, until.IsZero(), "still locked out")
+		assert.Len(t, l.entries, 3)
 	})
 	t.Run("the delay is bounded", func(t *testing.T) {
 		l := newLockout(LockoutConfig{LockAfter: 1000})

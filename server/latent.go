@@ -97,7 +97,8 @@ func (s *Server) LoadLatents(ctx context.Context) (latents int, err error) {
 	}
 	err = s.latent.store.ScanUnsolvedLatents(ctx, func(l *store.Latent) error {
 		if err := s.latent.file.AddSubject(l.ID, latentEntries(l.Template, l.Positions)); err != nil {
-			return fmt.Errorf("loading latent %q into the unsolved file: %w", l.ID, err)
+			// No id in the message: it is logged.
+			return fmt.Errorf("loading a latent into the unsolved file: %w", err)
 		}
 		latents++
 		return nil
@@ -366,7 +367,7 @@ func (s *Server) RegisterLatent(ctx context.Context, req *whorlv1.RegisterLatent
 	if l.ID != "" {
 		defer s.latentLock(l.ID)()
 	}
-	stored, replayed, err := s.latent.store.PutLatent(ctx, l, caller(ctx), req.GetRequestId())
+	stored, replayed, err := s.latent.store.PutLatent(ctx, l, actor(ctx), req.GetRequestId())
 	if err != nil {
 		return nil, latentStatus(err, "latent")
 	}
@@ -463,7 +464,7 @@ func (s *Server) RetireLatent(ctx context.Context, req *whorlv1.RetireLatentRequ
 		return nil, err
 	}
 	defer s.latentLock(req.GetLatentId())()
-	l, err := s.latent.store.RetireLatent(ctx, req.GetLatentId(), caller(ctx), req.GetNote())
+	l, err := s.latent.store.RetireLatent(ctx, req.GetLatentId(), actor(ctx), req.GetNote())
 	if err != nil {
 		return nil, latentStatus(err, "latent")
 	}
@@ -519,7 +520,7 @@ func (s *Server) DecideHit(ctx context.Context, req *whorlv1.DecideHitRequest) (
 		return nil, latentStatus(err, "hit")
 	}
 	defer s.latentLock(h.LatentID)()
-	h, l, err := s.latent.store.DecideHit(ctx, id, req.GetDecision(), req.GetNote(), caller(ctx))
+	h, l, err := s.latent.store.DecideHit(ctx, id, req.GetDecision(), req.GetNote(), actor(ctx))
 	if err != nil {
 		return nil, latentStatus(err, "hit")
 	}

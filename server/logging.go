@@ -39,3 +39,17 @@ func caller(ctx context.Context) string {
 	}
 	return p.Addr.String()
 }
+
+// actor names who is acting, for the records that keep it (who registered
+// a latent, who decided a hit): the person a verified token named, with the
+// station, else the station; as authorisation established them, or
+// without the audit interceptor the name the caller presented.
+func actor(ctx context.Context) string {
+	if slot, ok := ctx.Value(identitySlotKey{}).(*identitySlot); ok && slot.ok {
+		if slot.id.Person != "" {
+			return slot.id.Person + " at " + slot.id.Station
+		}
+		return slot.id.Station
+	}
+	return caller(ctx)
+}

@@ -51,6 +51,18 @@ func LatentThresholdAtFMR(fmr float64, probeMinutiae int) (threshold float64, ok
 	return latentCalibrationFor(probeMinutiae).threshold(fmr)
 }
 
+// LatentFMRResolution is the smallest FMR that every latent size class
+// states from measurement: one over the impostor comparisons of the class
+// measured on the fewest. Below it a class's FMRs are only bounds, so a
+// threshold below it is never met by latents of that class.
+func LatentFMRResolution() float64 {
+	r := 0.0
+	for _, c := range latentCalibration {
+		r = max(r, 1/float64(c.impostors))
+	}
+	return r
+}
+
 // latentClass is the calibration of latent-sized probes of at most
 // maxMinutiae minutiae (and more than the class before).
 type latentClass struct {

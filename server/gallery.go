@@ -110,7 +110,10 @@ func (s *Server) Enroll(ctx context.Context, req *whorlv1.EnrollRequest) (*whorl
 	// The subject is stored and searchable; its fingers are searched
 	// against the unsolved latents without its lock held, and the response
 	// waits for that (see reverseSearch).
-	s.reverseSearch(ctx, req.GetSubjectId(), fingers)
+	if err := s.reverseSearch(ctx, req.GetSubjectId(), fingers); err != nil {
+		return nil, status.Error(codes.Unavailable,
+			"the subject is enrolled, but the search of the unsolved latent file did not finish: send the request again (with the same request_id) to complete it")
+	}
 	return resp, nil
 }
 

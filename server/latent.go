@@ -44,13 +44,15 @@ const (
 	// file large enough, or a threshold loose enough, for that to pass the
 	// cap drowns examiners in false hits, and the log says so.
 	maxHitsPerEnrolment = 20
-	// reverseSearchTimeout bounds how long an enrolment waits for its
-	// reverse search (10 fingers against 10,000 latents take well under a
-	// second on a server-class machine).
-	reverseSearchTimeout = 30 * time.Second
-	maxRegionPoints      = 64
+	maxRegionPoints     = 64
 	maxNoteBytes         = store.MaxNoteLength
 )
+
+// reverseSearchTimeout bounds how long an enrolment waits for its reverse
+// search, its turn included (10 fingers against 10,000 latents take under a
+// second on this project's 2-core test machine). A variable only so that a
+// test can make the search fail.
+var reverseSearchTimeout = 30 * time.Second
 
 // latentState is the server's part of the latent workflow.
 type latentState struct {
@@ -58,13 +60,17 @@ type latentState struct {
 	store  LatentStore      // nil: no latent service
 	hitFMR float64
 	hits   *hitBroadcaster
+	// reverse is a token per running reverse search: one at a time, as
+	// each uses every core; enrolments wait their turn, within
+	// reverseSearchTimeout.
+	reverse chan struct{}
 
 	hitsMade        atomic.Int64
 	reverseFailures atomic.Int64
 }
 
 func newLatentState(cfg Config) *latentState {
-	l := &latentState{file: cfg.LatentFile, hitFMR: cfg.LatentHitFMR, hits: newHitBroadcaster()}
+	l := &latentState{file: cfg.LatentFile, hitFMR: cfg.LatentHitFMR, hits: newHitBroadcaster(), reverse: make(chan struct{}, 1)}
 	if l.file == nil {
 		l.file = &matcher.Gallery{LatentFile: true}
 	}
@@ -134,21 +140,31 @@ func (s *Server) latentLock(latentID string) func() { return s.locks.lock("laten
 
 // reverseSearch searches each newly enrolled finger against the unsolved
 // latents and stores and publishes the hits. The enrolment is already
-// stored and searchable: a failure here is logged and counted
-// (whorl_reverse_search_failures_total), never returned. Enroll waits for
-// it, bounded by reverseSearchTimeout, so that a client that has its
-// response knows the hits are recorded; a replayed enrolment searches again,
-// which finds the same hits (one per latent and finger) and any a crash
-// between the enrolment and its hits lost.
-func (s *Server) reverseSearch(ctx context.Context, subjectID string, fingers []minutiae.Template) {
+// stored and searchable when it runs; Enroll waits for it, bounded by
+// reverseSearchTimeout, so that a client that has its response knows the
+// hits are recorded. If it fails (its turn or the search took too long, a
+// hit could not be stored), it is logged and counted
+// (whorl_reverse_search_failures_total) and Enroll says Unavailable: the
+// client sends the request again, and the replayed enrolment searches
+// again, which finds the same hits (one per latent and finger) and those
+// the failure, or a crash between the enrolment and its hits, lost.
+func (s *Server) reverseSearch(ctx context.Context, subjectID string, fingers []minutiae.Template) error {
 	if s.latent.store == nil {
-		return
+		return nil
 	}
 	if _, n := s.latent.file.Len(); n == 0 {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reverseSearchTimeout)
 	defer cancel()
+	select {
+	case s.latent.reverse <- struct{}{}:
+		defer func() { <-s.latent.reverse }()
+	case <-ctx.Done():
+		s.latent.reverseFailures.Add(1)
+		s.log.Error("reverse search not started in time: the enrolment stands, the client is asked to send it again", "err", ctx.Err())
+		return ctx.Err()
+	}
 	// Every finger is searched before any hit is stored, so that the cap
 	// keeps the strongest hits of the enrolment, not the first fingers'.
 	var found []*store.Hit
@@ -156,8 +172,8 @@ func (s *Server) reverseSearch(ctx context.Context, subjectID string, fingers []
 		cs, err := s.latent.file.SearchReverse(ctx, f, s.latent.hitFMR, maxHitsPerEnrolment)
 		if err != nil {
 			s.latent.reverseFailures.Add(1)
-			s.log.Error("reverse search failed: the enrolment stands, its hits may be missing", "err", err)
-			return
+			s.log.Error("reverse search failed: the enrolment stands, the client is asked to send it again", "err", err)
+			return err
 		}
 		seen := map[string]bool{}
 		for _, c := range cs {
@@ -187,14 +203,15 @@ func (s *Server) reverseSearch(ctx context.Context, subjectID string, fingers []
 			continue // the latent left the file meanwhile
 		case err != nil:
 			s.latent.reverseFailures.Add(1)
-			s.log.Error("reverse search: hit not stored", "err", err)
-			return
+			s.log.Error("reverse search: hit not stored: the client is asked to send the enrolment again", "err", err)
+			return err
 		}
 		if created {
 			s.latent.hitsMade.Add(1)
 			s.latent.hits.publish(hitProto(stored))
 		}
 	}
+	return nil
 }
 
 // latentStatus maps the store's errors on latents and hits to status codes.

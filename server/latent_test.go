@@ -12,6 +12,7 @@ import (
 	"net"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -501,4 +502,35 @@ func TestLatentAuditIDs(t *testing.T) {
 		assert.Equal(t, c.latents, latentsOf(c.req, c.resp), c.name)
 		assert.Equal(t, c.subjects, latentCandidatesOf(c.resp), c.name)
 	}
+}
+
+// TestReverseSearchFailureAsksForARetry checks that an enrolment whose
+// reverse search fails says Unavailable, and that sending it again (a
+// replay, by its request id) completes the search and makes the hit.
+func TestReverseSearchFailureAsksForARetry(t *testing.T) {
+	readData(t, "fvc2002", "DB1_B", "101_1.tif")
+	ctx := context.Background()
+	ls := startLatentServer(t, newRoleCA(t), filepath.Join(t.TempDir(), "store"), Config{})
+	examiner := ls.latent(RoleExaminer)
+	gallery := whorlv1.NewGalleryServiceClient(ls.conns[RoleBooking])
+	_, err := examiner.RegisterLatent(ctx, &whorlv1.RegisterLatentRequest{LatentId: "lat-101", Probe: imageProbe(cropPNG(t, "101_2.tif", 200, 220))})
+	require.NoError(t, err)
+	enrol := &whorlv1.EnrollRequest{SubjectId: "person-101", RequestId: "booking-7", Fingers: []*whorlv1.Finger{
+		{Position: 2, Source: &whorlv1.Finger_Image{Image: &whorlv1.Image{Data: readData(t, "fvc2002", "DB1_B", "101_1.tif")}}},
+	}}
+
+	defer func(d time.Duration) { reverseSearchTimeout = d }(reverseSearchTimeout)
+	reverseSearchTimeout = time.Nanosecond
+	_, err = gallery.Enroll(ctx, enrol)
+	require.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
+	assert.Contains(t, status.Convert(err).Message(), "send the request again")
+	assert.Empty(t, listHits(t, examiner, &whorlv1.ListHitsRequest{}))
+
+	reverseSearchTimeout = 30 * time.Second
+	resp, err := gallery.Enroll(ctx, enrol)
+	require.NoError(t, err)
+	assert.True(t, resp.Replayed, "the enrolment stood; the retry replays it")
+	hits := listHits(t, examiner, &whorlv1.ListHitsRequest{})
+	require.Len(t, hits, 1)
+	assert.Equal(t, "lat-101", hits[0].LatentId)
 }

@@ -74,6 +74,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "whorl serve: --latent-hit-fmr %g: a rate in (0, 1)\n", *latentHitFMR)
 		return 2
 	}
+	if r := matcher.LatentFMRResolution(); *latentHitFMR < r {
+		fmt.Fprintf(stderr, "whorl serve: --latent-hit-fmr %g is below what the latent score calibration resolves (%.2g): latents of some sizes could never make a hit\n", *latentHitFMR, r)
+		return 2
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

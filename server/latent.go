@@ -45,7 +45,7 @@ const (
 	// cap drowns examiners in false hits, and the log says so.
 	maxHitsPerEnrolment = 20
 	maxRegionPoints     = 64
-	maxNoteBytes         = store.MaxNoteLength
+	maxNoteBytes        = store.MaxNoteLength
 )
 
 // reverseSearchTimeout bounds how long an enrolment waits for its reverse

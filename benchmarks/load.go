@@ -145,7 +145,7 @@ FVC2002 set with images, then drives it from concurrent clients with the
 	gallery := fs.Int("gallery", 10_000, "fingers of synthetic distractor subjects (ten each) enrolled before the run")
 	clients := fs.Int("clients", 16, "concurrent clients, each with its own connection")
 	duration := fs.Duration("duration", 30*time.Second, "length of the run (of each phase with --overload)")
-	mixFlag := fs.String("mix", "enroll=1,identify=4,verify=2", "request kinds and weights: enroll, identify, verify, template (a one-finger template search, no extraction)")
+	mixFlag := fs.String("mix", "enroll=1,identify=4,verify=2,latent=1", "request kinds and weights: enroll, identify, verify, latent (a latent-sized crop of a print, SearchLatent), template (a one-finger template search, no extraction)")
 	maxRequests := fs.Int64("max-requests", 1_000_000, "at most this many requests per phase, whatever the duration")
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
 	maxSearches := fs.Int("max-searches", 2, "the server's admission limit of concurrent searches (serve --max-searches)")

@@ -56,7 +56,7 @@ func TestLoadSuite(t *testing.T) {
 	for _, s := range res.Run.RPCs {
 		byRPC[s.RPC] = s
 	}
-	for _, rpc := range []string{"Enroll", "Identify", "Verify"} {
+	for _, rpc := range []string{"Enroll", "Identify", "Verify", "SearchLatent"} {
 		s, ok := byRPC[rpc]
 		if !assert.True(t, ok, "no %s in the report", rpc) {
 			continue
@@ -119,7 +119,7 @@ func TestParseMix(t *testing.T) {
 		{in: "identify=x", err: "not an integer"},
 		{in: "identify=-1", err: "not an integer"},
 		{in: "identify=1,identify=2", err: "given twice"},
-		{in: "latent=1", err: "LatentService"},
+		{in: "latent=1", want: []mixEntry{{"latent", 1}}},
 		{in: "search=1", err: "unknown kind"},
 		{in: "verify=0", err: "no kind with a positive weight"},
 		{in: "", err: "not kind=weight"},

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -35,6 +38,9 @@ type realPrints struct {
 	// the mix does not ask for.
 	usable    map[printKey]bool
 	templates []minutiae.Template // of the usable prints, to fit the distractor model
+	// latents are latent-sized crops of probe impressions, made once each
+	// when the mix first sends them (latentCrop).
+	latents sync.Map // printKey → []byte (PNG at 500 ppi)
 }
 
 type printKey struct {
@@ -124,6 +130,7 @@ type loadClient struct {
 	conn     *grpc.ClientConn
 	gallery  whorlv1.GalleryServiceClient
 	search   whorlv1.SearchServiceClient
+	latent   whorlv1.LatentServiceClient
 	prints   *realPrints
 	probeFgs int // fingers of an identification probe
 	enrolled int // subjects this client enrolled
@@ -131,7 +138,7 @@ type loadClient struct {
 
 func newLoadClient(id int, conn *grpc.ClientConn, rp *realPrints, probeFingers int) *loadClient {
 	return &loadClient{id: id, conn: conn, gallery: whorlv1.NewGalleryServiceClient(conn),
-		search: whorlv1.NewSearchServiceClient(conn), prints: rp, probeFgs: probeFingers}
+		search: whorlv1.NewSearchServiceClient(conn), latent: whorlv1.NewLatentServiceClient(conn), prints: rp, probeFgs: probeFingers}
 }
 
 // A loadOp is one kind of request of the mix. run sends one request and
@@ -142,14 +149,12 @@ type loadOp struct {
 	run func(ctx context.Context, c *loadClient, r *rand.Rand) (hit bool, err error)
 }
 
-// loadOps are the kinds --mix can name. Latent search joins them as one
-// more entry once the LatentService exists: a run function that sends a
-// latent probe (an FVC impression, impression type LATENT) to
-// SearchLatent and checks the mate's rank.
+// loadOps are the kinds --mix can name.
 var loadOps = map[string]loadOp{
 	"enroll":   {rpc: "Enroll", run: opEnroll},
 	"identify": {rpc: "Identify", run: opIdentify},
 	"verify":   {rpc: "Verify", run: opVerify},
+	"latent":   {rpc: "SearchLatent", run: opLatent},
 	// template: a search without extraction, the search alone.
 	"template": {rpc: "Identify", run: opTemplateSearch},
 }
@@ -235,6 +240,58 @@ func opVerify(ctx context.Context, c *loadClient, r *rand.Rand) (bool, error) {
 	return resp.GetMatch(), nil
 }
 
+// opLatent searches a latent-sized crop of a probe impression of one
+// mated subject's finger, position unknown, as an examiner does, and
+// checks that a subject with that finger is among the ten candidates.
+func opLatent(ctx context.Context, c *loadClient, r *rand.Rand) (bool, error) {
+	set := c.prints.sets[r.IntN(len(c.prints.sets))]
+	f := firstFinger + r.IntN(fingers)
+	i := c.prints.probeImpression(r, set, f)
+	if i == 0 {
+		i = 1
+	}
+	crop, err := c.prints.latentCrop(printKey{set, f, i})
+	if err != nil {
+		return false, err
+	}
+	resp, err := c.latent.SearchLatent(ctx, &whorlv1.SearchLatentRequest{Top: 10, Probe: &whorlv1.LatentProbe{
+		Image: &whorlv1.Image{Data: crop, Ppi: 500},
+	}})
+	if err != nil {
+		return false, err
+	}
+	for _, cd := range resp.GetCandidates() {
+		if isMate(cd.GetSubjectId(), set) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// latentCropShare is the share of a print's width and height a load latent
+// keeps, around its centre: 0.6 × 0.6, about a third of the print.
+const latentCropShare = 0.6
+
+// latentCrop returns the latent-sized crop of a print, as PNG at 500 ppi.
+func (rp *realPrints) latentCrop(k printKey) ([]byte, error) {
+	if v, ok := rp.latents.Load(k); ok {
+		return v.([]byte), nil
+	}
+	img, err := minutiae.DecodeImage(rp.images[k], float64(rp.ppi[k.set]))
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", k, err)
+	}
+	b := img.Gray.Bounds()
+	w, h := int(latentCropShare*float64(b.Dx())), int(latentCropShare*float64(b.Dy()))
+	x0, y0 := b.Min.X+(b.Dx()-w)/2, b.Min.Y+(b.Dy()-h)/2
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img.Gray.SubImage(image.Rect(x0, y0, x0+w, y0+h))); err != nil {
+		return nil, err
+	}
+	v, _ := rp.latents.LoadOrStore(k, buf.Bytes())
+	return v.([]byte), nil
+}
+
 // mixEntry is one kind of request with its weight.
 type mixEntry struct {
 	name   string
@@ -252,9 +309,6 @@ func parseMix(s string) ([]mixEntry, error) {
 			return nil, fmt.Errorf("--mix %q: %q is not kind=weight", s, part)
 		}
 		if _, known := loadOps[name]; !known {
-			if name == "latent" {
-				return nil, fmt.Errorf("--mix: latent search needs the server's LatentService, which this build does not have yet")
-			}
 			return nil, fmt.Errorf("--mix: unknown kind %q (known: %s)", name, strings.Join(slices.Sorted(mapKeys(loadOps)), ", "))
 		}
 		if seen[name] {

@@ -336,7 +336,7 @@ func (s *Server) SearchLatent(ctx context.Context, req *whorlv1.SearchLatentRequ
 		return nil, err
 	}
 	// A search slot first: a busy server refuses before decoding anything.
-	release, err := admit(s.searches, "searches")
+	release, err := s.admitSearch(ctx)
 	if err != nil {
 		return nil, err
 	}

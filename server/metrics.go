@@ -36,6 +36,8 @@ func (s *Server) NewMetrics() *Metrics {
 			func() float64 { _, n := s.gallery.Len(); return float64(n) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "whorl_searches_running", Help: "Searches running now."},
 			func() float64 { return float64(len(s.searches)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "whorl_searches_waiting", Help: "Searches waiting for a slot."},
+			func() float64 { return float64(s.waiting.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "whorl_shed_total", Help: "Searches refused before their request was read, every search slot being taken."},
 			func() float64 { return float64(s.shedCount.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "whorl_extractions_running", Help: "Image decodes and extractions running now."},

@@ -21,7 +21,7 @@ func (s *Server) Identify(ctx context.Context, req *whorlv1.IdentifyRequest) (*w
 		return nil, invalid("top", "%d, at most %d", req.GetTop(), maxTop)
 	}
 	// A search slot first: a busy server refuses before decoding anything.
-	release, err := admit(s.searches, "searches")
+	release, err := s.admitSearch(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -26,8 +26,16 @@ type Config struct {
 	Store Store
 	// MaxSearches bounds the searches running at once; each uses every
 	// core, so a few keep the machine busy and more only queue. Beyond it
-	// a search is refused at once with ResourceExhausted. Default 2.
+	// a search waits in a short queue (SearchQueue) or is refused at once
+	// with ResourceExhausted. Default 2.
 	MaxSearches int
+	// SearchQueue is how many searches may wait, first come first served,
+	// for a slot when all MaxSearches are taken (see admitSearch); beyond
+	// it a search is refused at once. Default MaxSearches: enough that a
+	// station is not starved by others that happened to retry at the
+	// right moment, few enough that an admitted search waits at most about
+	// one search's time.
+	SearchQueue int
 	// MaxExtractions bounds the image decodes and extractions running at
 	// once, the memory-hungry part of a request (a decode may hold ~16
 	// bytes per pixel). Default GOMAXPROCS: extraction is CPU-bound, more
@@ -102,12 +110,17 @@ type Server struct {
 	backupDir     string
 	latent        *latentState
 	shedCount     atomic.Int64 // searches refused by shed
+	searchQueue   int64        // Config.SearchQueue
+	waiting       atomic.Int64 // searches waiting for a slot
 }
 
 // New returns a Server for the configuration.
 func New(cfg Config) *Server {
 	if cfg.MaxSearches <= 0 {
 		cfg.MaxSearches = 2
+	}
+	if cfg.SearchQueue <= 0 {
+		cfg.SearchQueue = cfg.MaxSearches
 	}
 	if cfg.MaxExtractions <= 0 {
 		cfg.MaxExtractions = runtime.GOMAXPROCS(0)
@@ -130,6 +143,7 @@ func New(cfg Config) *Server {
 		store:         cfg.Store,
 		locks:         newSubjectLocks(),
 		searches:      make(chan struct{}, cfg.MaxSearches),
+		searchQueue:   int64(cfg.SearchQueue),
 		extractions:   make(chan struct{}, cfg.MaxExtractions),
 		log:           cfg.Logger,
 		revoked:       cfg.Revoked,
@@ -167,6 +181,43 @@ func (s *Server) Register(g *grpc.Server) {
 	whorlv1.RegisterAdminServiceServer(g, s)
 	whorlv1.RegisterAuditServiceServer(g, s)
 	whorlv1.RegisterLatentServiceServer(g, s)
+}
+
+// maxSearchWait bounds a search's wait in the queue when its caller set no
+// shorter deadline.
+const maxSearchWait = 10 * time.Second
+
+// admitSearch takes a search slot: at once if one is free; else, if fewer
+// than SearchQueue searches are waiting, after those before it (waiters on
+// a channel are served in the order they came), within the caller's
+// deadline and maxSearchWait; else it refuses at once with
+// ResourceExhausted. A queue, however short, is what makes admission
+// fair: without one, the clients that retry at the right moment win the
+// freed slots and an unlucky station is refused for as long as the load
+// lasts (measured: one tenprint search of a 16-station load, refused for
+// its whole minute).
+func (s *Server) admitSearch(ctx context.Context) (release func(), err error) {
+	release = func() { <-s.searches }
+	select {
+	case s.searches <- struct{}{}:
+		return release, nil
+	default:
+	}
+	if s.waiting.Add(1) > s.searchQueue {
+		s.waiting.Add(-1)
+		return nil, status.Errorf(codes.ResourceExhausted, "%d searches running and %d waiting: retry later", cap(s.searches), s.searchQueue)
+	}
+	defer s.waiting.Add(-1)
+	timer := time.NewTimer(maxSearchWait)
+	defer timer.Stop()
+	select {
+	case s.searches <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, contextStatus(ctx, ctx.Err())
+	case <-timer.C:
+		return nil, status.Errorf(codes.ResourceExhausted, "no search slot within %v: retry later", maxSearchWait)
+	}
 }
 
 // admit takes a token from a pool without waiting: a server at its limit

@@ -15,7 +15,8 @@ var searchMethods = map[string]bool{
 }
 
 // shed is the transport's tap: it refuses a search with ResourceExhausted
-// when every search slot is taken, as soon as the request's headers
+// when every search slot is taken and the queue for them is full
+// (admitSearch), as soon as the request's headers
 // arrive, before its body (up to MaxMessageBytes of images) is read,
 // decrypted and decoded and before a goroutine is started for it. On a
 // machine whose cores the admitted searches keep busy, that is the
@@ -29,7 +30,7 @@ var searchMethods = map[string]bool{
 // audit trail records accesses, and a synced record per refusal would
 // itself be the bottleneck under the overload it sheds.
 func (s *Server) shed(ctx context.Context, info *tap.Info) (context.Context, error) {
-	if searchMethods[info.FullMethodName] && len(s.searches) == cap(s.searches) {
+	if searchMethods[info.FullMethodName] && len(s.searches) == cap(s.searches) && s.waiting.Load() >= s.searchQueue {
 		s.shedCount.Add(1)
 		return nil, status.Errorf(codes.ResourceExhausted, "%d searches already running: retry later", cap(s.searches))
 	}

@@ -54,8 +54,8 @@ type Config struct {
 	BackupDir string
 	// LatentFile is the unsolved-latent gallery the reverse search of every
 	// enrolment scans (LoadLatents fills it), with its LatentFile set; nil
-	// makes an empty one. The
-	// latent service needs a Store that keeps latents too (LatentStore).
+	// makes an empty one. The latent service needs a Store that keeps
+	// latents too (LatentStore).
 	LatentFile *matcher.Gallery
 	// LatentHitFMR is the estimated false match rate at or below which a
 	// reverse-search candidate becomes a hit; 0 means DefaultLatentHitFMR.

@@ -29,11 +29,13 @@ func startServeWith(t *testing.T, o serveOptions) (addr string, stop func()) {
 	t.Helper()
 	o.listen, o.metrics = "127.0.0.1:0", ""
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &addrWriter{addr: make(chan string, 1)}
+	// Write clears w.addr under its lock; the test reads its own copy.
+	reported := make(chan string, 1)
+	w := &addrWriter{addr: reported}
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, o, slog.New(slog.NewTextHandler(io.Discard, nil)), w) }()
 	select {
-	case addr = <-w.addr:
+	case addr = <-reported:
 	case err := <-done:
 		t.Fatalf("serve ended: %v", err)
 	case <-time.After(60 * time.Second):

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -155,13 +154,7 @@ func runAccuracy(args []string) error {
 	}
 	printReport(os.Stdout, *protocol, *suite.source, rep)
 	if *jsonOut != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
+		return writeJSON(*jsonOut, rep)
 	}
 	return nil
 }

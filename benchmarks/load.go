@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -337,13 +336,7 @@ FVC2002 set with images, then drives it from concurrent clients with the
 		printPhase(os.Stdout, fmt.Sprintf("load: %d clients, %v, mix %s", *clients, *duration, *mixFlag), pr)
 	}
 	if *jsonOut != "" {
-		data, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(*jsonOut, append(data, '\n'), 0o644); err != nil {
-			return err
-		}
+		return writeJSON(*jsonOut, res)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -73,4 +74,13 @@ func (s setSuite) parse(args []string) (TemplateSource, error) {
 		return nil, fmt.Errorf("unknown template source %q: %s", *s.source, sourceNames())
 	}
 	return src, nil
+}
+
+// writeJSON writes v, indented, to path: every suite's --json.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }

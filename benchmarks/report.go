@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -230,11 +229,7 @@ func runReport(args []string) error {
 	}
 	data.Config.TotalSeconds = time.Since(start).Seconds()
 
-	j, err := json.MarshalIndent(data, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(*out, "report.json"), append(j, '\n'), 0o644); err != nil {
+	if err := writeJSON(filepath.Join(*out, "report.json"), data); err != nil {
 		return err
 	}
 	page, err := renderReport(&data)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -92,13 +91,7 @@ func runSearch(args []string) error {
 	res := run.searchResult
 	printSearch(os.Stdout, res)
 	if *jsonOut != "" {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
+		return writeJSON(*jsonOut, res)
 	}
 	return nil
 }

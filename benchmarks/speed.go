@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,11 +47,7 @@ func runSpeed(args []string) error {
 	fmt.Printf("%d comparisons a pass, %d passes in %v on one goroutine: %.0f comparisons/s (median pass; slowest %.0f, fastest %.0f)\n",
 		res.Comparisons, *rounds, run.elapsed.Round(time.Millisecond), res.ComparePerSec, run.rates[0], run.rates[len(run.rates)-1])
 	if *jsonOut != "" {
-		b, err := json.MarshalIndent(res, "", "  ")
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(*jsonOut, append(b, '\n'), 0o644)
+		return writeJSON(*jsonOut, res)
 	}
 	return nil
 }

@@ -46,7 +46,8 @@
 // id in decimal (it says nothing about a person). A server-assigned latent
 // id is "L" and 20 hex digits of HMAC(index key, request id), so that a
 // retried registration names the same latent, or random when the client
-// gave no request id. LatentKinds lists the latent kinds for a re-seal.
+// gave no request id. Their values are sealed like every other, so a key
+// rotation re-seals them with the rest (isSealedKey).
 //
 // The audit trail (audit.go) is one record per RPC, numbered from 1 with no
 // gaps and written one at a time, each synced. Records form a hash chain:

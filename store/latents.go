@@ -30,10 +30,6 @@ const (
 	latentRequestDomain byte = 'q'
 )
 
-// LatentKinds are the record kinds this file writes, every value of them
-// sealed with the store's sealer (AAD = the key): a re-seal of the store
-// (key rotation) must cover them.
-func LatentKinds() []byte { return []byte{kindLatent, kindLatentName, kindHit, kindHitPair} }
 
 // Limits of latent records.
 const (

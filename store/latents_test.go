@@ -202,7 +202,7 @@ func TestLatentRecordsAreSealed(t *testing.T) {
 		}
 	}
 	require.NoError(t, it.Close())
-	for _, k := range LatentKinds() {
+	for _, k := range []byte{kindLatent, kindLatentName, kindHit, kindHitPair} {
 		assert.Equal(t, 1, kinds[k], "kind %c", k)
 	}
 	// A latent value moved under a hit's key does not open.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"bytes"
 	"fmt"
 	"go/format"
@@ -77,12 +78,7 @@ func hullArea(ms []minutiae.Minutia) float64 {
 	for i, m := range ms {
 		pts[i] = [2]float64{float64(m.X), float64(m.Y)}
 	}
-	slices.SortFunc(pts, func(p, q [2]float64) int {
-		if p[0] != q[0] {
-			return cmpFloat(p[0], q[0])
-		}
-		return cmpFloat(p[1], q[1])
-	})
+	slices.SortFunc(pts, func(p, q [2]float64) int { return cmp.Or(cmp.Compare(p[0], q[0]), cmp.Compare(p[1], q[1])) })
 	cross := func(o, a, b [2]float64) float64 {
 		return (a[0]-o[0])*(b[1]-o[1]) - (a[1]-o[1])*(b[0]-o[0])
 	}
@@ -104,16 +100,6 @@ func hullArea(ms []minutiae.Minutia) float64 {
 		area += p[0]*q[1] - q[0]*p[1]
 	}
 	return math.Abs(area) / 2
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // latentClassOf returns the index of a probe size's class, or -1 beyond

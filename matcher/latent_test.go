@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,22 +27,12 @@ func latentOf(t minutiae.Template, share float64) minutiae.Template {
 	cx, cy = cx/float32(len(t.Minutiae)), cy/float32(len(t.Minutiae))
 	ms := slices.Clone(t.Minutiae)
 	d := func(m minutiae.Minutia) float32 { return (m.X-cx)*(m.X-cx) + (m.Y-cy)*(m.Y-cy) }
-	slices.SortStableFunc(ms, func(a, b minutiae.Minutia) int { return cmpF32(d(a), d(b)) })
+	slices.SortStableFunc(ms, func(a, b minutiae.Minutia) int { return cmp.Compare(d(a), d(b)) })
 	l := t
 	l.Minutiae = ms[:max(2, int(share*float64(len(ms))))]
 	l.Position = minutiae.UnknownFinger
 	l.Impression = minutiae.Latent
 	return l
-}
-
-func cmpF32(a, b float32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 var latentSets = []string{"DB1_B", "DB2_B", "DB3_B"}

@@ -241,49 +241,9 @@ FVC2002 set with images, then drives it from concurrent clients with the
 		return err
 	}
 
-	newClients := func(n int) ([]*loadClient, func(), error) {
-		var cs []*loadClient
-		var conns []*grpc.ClientConn
-		closeAll := func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}
-		for k := range n {
-			conn, err := srv.dial()
-			if err != nil {
-				closeAll()
-				return nil, nil, err
-			}
-			conns = append(conns, conn)
-			cs = append(cs, newLoadClient(k, conn, rp, *probeFingers))
-		}
-		return cs, closeAll, nil
-	}
 	phase := func(w workload, every time.Duration, onSample func(serverSample)) (phaseResult, error) {
-		cs, closeAll, err := newClients(len(w.clients))
-		if err != nil {
-			return phaseResult{}, err
-		}
-		defer closeAll()
-		w.clients = cs
-		var budget atomic.Int64
-		budget.Store(*maxRequests)
-		w.budget = &budget
-		reset := srv.resetPeakRSS()
-		smp := startSampler(srv, every, onSample)
-		recs, elapsed := w.run(ctx)
-		samples := smp.finish()
-		peak, err := srv.peakRSS()
-		if err != nil {
-			return phaseResult{}, err
-		}
-		pr := phaseResult{Clients: len(cs), Seconds: elapsed.Seconds(), RPCs: summariseRPCs(recs, elapsed),
-			PeakRSSBytes: peak, PeakReset: reset, SampledMaxRSSBytes: maxRSS(samples), Samples: samples}
-		for _, s := range pr.RPCs {
-			pr.UnexpectedErrors += s.UnexpectedErr
-		}
-		return pr, nil
+		pr, _, err := runPhase(ctx, srv, rp, w, len(w.clients), 0, *probeFingers, *maxRequests, every, onSample)
+		return pr, err
 	}
 
 	switch {
@@ -608,4 +568,45 @@ func printOverload(w io.Writer, o *overloadResult) {
 		fmt.Fprintf(w, "%d clients giving up each %s search (unloaded median %.0f ms) after %.0f ms: %d abandoned, %d completed; server searches back to 0 %.0f ms after the last (drained %v); next identification admitted: %v\n",
 			c.Clients, c.Probe, c.SearchMs, c.CancelAfterMs, c.Cancelled, c.Completed, c.DrainMs, c.Drained, c.AdmittedAfter)
 	}
+}
+
+// runPhase runs workload w from n clients, each on its own connection
+// with ids from firstID (a client names its enrolments after its id, so
+// phases against one server need ids of their own), at most maxRequests
+// requests in all, sampling the server every every; it returns the
+// phase's summary and its raw records by RPC.
+func runPhase(ctx context.Context, srv *serverProcess, rp *realPrints, w workload, n, firstID, probeFingers int,
+	maxRequests int64, every time.Duration, onSample func(serverSample)) (phaseResult, map[string]*rpcRecord, error) {
+	var conns []*grpc.ClientConn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	w.clients = nil
+	for k := range n {
+		conn, err := srv.dial()
+		if err != nil {
+			return phaseResult{}, nil, err
+		}
+		conns = append(conns, conn)
+		w.clients = append(w.clients, newLoadClient(firstID+k, conn, rp, probeFingers))
+	}
+	var budget atomic.Int64
+	budget.Store(maxRequests)
+	w.budget = &budget
+	reset := srv.resetPeakRSS()
+	smp := startSampler(srv, every, onSample)
+	recs, elapsed := w.run(ctx)
+	samples := smp.finish()
+	peak, err := srv.peakRSS()
+	if err != nil {
+		return phaseResult{}, nil, err
+	}
+	pr := phaseResult{Clients: n, Seconds: elapsed.Seconds(), RPCs: summariseRPCs(recs, elapsed),
+		PeakRSSBytes: peak, PeakReset: reset, SampledMaxRSSBytes: maxRSS(samples), Samples: samples}
+	for _, s := range pr.RPCs {
+		pr.UnexpectedErrors += s.UnexpectedErr
+	}
+	return pr, recs, nil
 }

@@ -6,10 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync/atomic"
 	"time"
-
-	"google.golang.org/grpc"
 )
 
 // loadCurveConfig is the report's load run: one served process with one
@@ -104,39 +101,13 @@ func measureLoadCurve(ctx context.Context, cfg loadCurveConfig) (*loadCurve, err
 // id, so each phase's clients need ids of their own, or their enrolments
 // would collide with an earlier phase's (AlreadyExists).
 func loadPhase(ctx context.Context, srv *serverProcess, rp *realPrints, cfg loadCurveConfig, mix []mixEntry, n, firstID int) (loadPoint, error) {
-	var conns []*grpc.ClientConn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
 	w := workload{mix: mix, duration: cfg.duration, retry: true, seed: cfg.seed}
-	for k := range n {
-		conn, err := srv.dial()
-		if err != nil {
-			return loadPoint{}, err
-		}
-		conns = append(conns, conn)
-		w.clients = append(w.clients, newLoadClient(firstID+k, conn, rp, cfg.probeFingers))
-	}
-	var budget atomic.Int64
-	budget.Store(1_000_000)
-	w.budget = &budget
-	reset := srv.resetPeakRSS()
-	smp := startSampler(srv, 500*time.Millisecond, nil)
-	recs, elapsed := w.run(ctx)
-	sampled := maxRSS(smp.finish())
-	peak, err := srv.peakRSS()
+	pr, recs, err := runPhase(ctx, srv, rp, w, n, firstID, cfg.probeFingers, 1_000_000, 500*time.Millisecond, nil)
 	if err != nil {
 		return loadPoint{}, err
 	}
-	p := loadPoint{
-		phaseResult: phaseResult{Clients: n, Seconds: elapsed.Seconds(), RPCs: summariseRPCs(recs, elapsed), PeakRSSBytes: peak, PeakReset: reset, SampledMaxRSSBytes: sampled},
-		latencies:   map[string][]float64{},
-	}
-	for _, s := range p.RPCs {
-		p.UnexpectedErrors += s.UnexpectedErr
-	}
+	pr.Samples = nil // the report plots latencies, not the samples
+	p := loadPoint{phaseResult: pr, latencies: map[string][]float64{}}
 	for name, r := range recs {
 		l := make([]float64, len(r.latency))
 		for i, d := range r.latency {

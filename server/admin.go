@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -182,7 +181,8 @@ func (s *Server) RetireKey(ctx context.Context, req *whorlv1.RetireKeyRequest) (
 }
 
 // keyStatusErr maps the store's key errors to status codes. Their messages
-// name key ids and counts, nothing personal.
+// name key ids and counts, nothing personal; the rest are the store's
+// (storeStatus).
 func keyStatusErr(err error) error {
 	switch {
 	case errors.Is(err, store.ErrKeyInUse), errors.Is(err, store.ErrKey):
@@ -191,12 +191,6 @@ func keyStatusErr(err error) error {
 		return status.Error(codes.NotFound, strings.TrimPrefix(err.Error(), "store: "))
 	case errors.Is(err, store.ErrInvalid):
 		return invalid("key_id", "%s", strings.TrimPrefix(err.Error(), "store: "))
-	case errors.Is(err, store.ErrClosed):
-		return status.Error(codes.Unavailable, "the server is shutting down")
-	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "cancelled")
-	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "past its deadline")
 	}
-	return status.Error(codes.Internal, fmt.Sprintf("data keys: %v", err))
+	return storeStatus(err)
 }

@@ -90,7 +90,7 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	data := fs.String("data", defaultData, "data directory of the installation (its server stopped)")
 	jsonOut := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return 2
 	}
 	st, err := store.Open(storeDir(*data), store.Options{})

@@ -26,7 +26,7 @@ func runCerts(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", defaultData, "data directory of the installation")
 	name := fs.String("name", "", "the station the certificate names (required)")
 	role := fs.String("role", "", "the role: booking, examiner, auditor or admin (issue)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return 2
 	}
 	if *name == "" {

@@ -58,7 +58,7 @@ func runChart(args []string, stdout, stderr io.Writer) int {
 			"their minutiae, the matched pairs joined and numbered, and the score.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return 2
 	}
 	if fs.NArg() != 2 || (*out == "" && !c.json) {

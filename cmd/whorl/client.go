@@ -176,7 +176,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "usage: whorl enroll [flags] --subject ID FILE...\n       whorl enroll [flags] FOLDER\n\nOne image file per finger, or one ANSI/NIST-ITL transaction carrying the positions.\nA folder without --subject enrols each file in it as a subject named after the file.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return 2
 	}
 	if *subject == "" && fs.NArg() == 1 {
@@ -274,7 +274,7 @@ func runIdentify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(fs.Output(), "usage: whorl identify [flags] FILE...\n\nThe files are one person's fingers, one image each.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return 2
 	}
 	if fs.NArg() == 0 || *top < 1 || *top > 100 {

@@ -29,7 +29,7 @@ func clientCommand(name, usage string, args []string, stderr io.Writer, extra fu
 		fmt.Fprintf(fs.Output(), "usage: whorl %s [flags] %s\n", name, usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return 2
 	}
 	if fs.NArg() < minArgs || (maxArgs >= 0 && fs.NArg() > maxArgs) {
@@ -209,4 +209,27 @@ func runBackup(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "backup written to %s (on the server's machine; restoring it needs the data keys, kept apart from backups)\n", resp.Directory)
 		return nil
 	})
+}
+
+// parseFlags parses args as fs.Parse does, but lets flags follow the
+// arguments too, as the README writes them (`whorl hits decide 7
+// identified --note "…"`): fs.Args() then holds the arguments, in order.
+// A "--" ends the flags: everything after it is an argument.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,4 +101,31 @@ func TestInspectRealTransaction(t *testing.T) {
 	require.Len(t, r.Fingerprint, 1)
 	assert.Equal(t, []string{"right thumb"}, r.Fingerprint[0].Positions)
 	assert.Equal(t, "784×1133 at 500 ppi", r.Fingerprint[0].Decoded)
+}
+
+func TestParseFlagsAnywhere(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		note string
+		json bool
+		rest []string
+	}{
+		{[]string{"7", "identified"}, "", false, []string{"7", "identified"}},
+		{[]string{"--note", "x", "7", "identified"}, "x", false, []string{"7", "identified"}},
+		{[]string{"7", "identified", "--note", "14 points"}, "14 points", false, []string{"7", "identified"}},
+		{[]string{"7", "--json", "identified", "--note=y"}, "y", true, []string{"7", "identified"}},
+		{[]string{"7", "--", "--note", "z"}, "", false, []string{"7", "--note", "z"}},
+		{nil, "", false, []string{}},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		note := fs.String("note", "", "")
+		asJSON := fs.Bool("json", false, "")
+		require.NoError(t, parseFlags(fs, c.args), "%q", c.args)
+		assert.Equal(t, c.note, *note, "%q", c.args)
+		assert.Equal(t, c.json, *asJSON, "%q", c.args)
+		assert.Equal(t, c.rest, fs.Args(), "%q", c.args)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	assert.Error(t, parseFlags(fs, []string{"7", "--nope"}), "an unknown flag after the arguments is still an error")
 }

@@ -129,11 +129,11 @@ func TestLatentCommands(t *testing.T) {
 
 	_, code = cli("hits", "decide", "--note", "14 points", hitID, "maybe")
 	assert.Equal(t, 1, code, "not a decision")
-	out, code = cli("hits", "decide", "--json", "--note", "14 points", hitID, "identified")
+	out, code = cli("hits", "decide", hitID, "identified", "--json", "--note", "14 points") // flags after the arguments, as the README writes them
 	require.Equal(t, 0, code)
 	assert.Equal(t, "identified", decode(out)["latent"].(map[string]any)["state"])
 
-	out, code = cli("latent", "retire", "--note", "case closed", markedID)
+	out, code = cli("latent", "retire", markedID, "--note", "case closed")
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "retired latent "+markedID)
 	_, code = cli("latent", "retire", markedID)

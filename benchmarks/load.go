@@ -101,6 +101,13 @@ type overloadResult struct {
 	// and both processes' scheduling.
 	ServerRefusalP99Ms float64 `json:"server_refusal_p99_ms"`
 	ServerRefusals     int     `json:"server_refusals"`
+	// ServerUnloadedMeanMs and ServerAdmittedMeanMs are the server's own
+	// mean time of a successful identification, unloaded and overloaded
+	// (from its whorl_rpc_seconds histogram): with the client's times, they
+	// tell the server's share of a slowdown from the clients' and the
+	// transport's.
+	ServerUnloadedMeanMs float64 `json:"server_unloaded_mean_ms"`
+	ServerAdmittedMeanMs float64 `json:"server_admitted_mean_ms"`
 	// Cancel has one entry per kind of probe: tenprint images (whose
 	// extraction is part of the search's time) and a template alone.
 	Cancel []cancelResult `json:"cancel"`
@@ -147,7 +154,7 @@ FVC2002 set with images, then drives it from concurrent clients with the
 	mixFlag := fs.String("mix", "enroll=1,identify=4,verify=2,latent=1", "request kinds and weights: enroll, identify, verify, latent (a latent-sized crop of a print, SearchLatent), template (a one-finger template search, no extraction)")
 	maxRequests := fs.Int64("max-requests", 1_000_000, "at most this many requests per phase, whatever the duration")
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
-	maxSearches := fs.Int("max-searches", 2, "the server's admission limit of concurrent searches (serve --max-searches)")
+	maxSearches := fs.Int("max-searches", 1, "the server's admission limit of concurrent searches (serve --max-searches)")
 	soak := fs.Bool("soak", false, "soak: run the mix for --duration, sampling the server's memory and goroutines every --sample")
 	sample := fs.Duration("sample", 10*time.Second, "sampling interval of --soak")
 	overload := fs.Bool("overload", false, "overload: an unloaded identify baseline (1 client), then 10× the admission limit of identify clients, then clients that give up mid-search")
@@ -158,6 +165,7 @@ FVC2002 set with images, then drives it from concurrent clients with the
 	probeFingers := fs.Int("probe-fingers", 10, "fingers of an identification probe (10: tenprint)")
 	fillClients := fs.Int("fill-clients", 16, "concurrent clients filling the gallery")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic gallery and the request mix")
+	serveArgs := fs.String("serve-args", "", "further flags for whorl serve, space-separated (e.g. \"--search-queue 0\")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -217,7 +225,7 @@ FVC2002 set with images, then drives it from concurrent clients with the
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(bin, filepath.Join(tmp, "data"), *maxSearches)
+	srv, err := startServer(bin, filepath.Join(tmp, "data"), *maxSearches, strings.Fields(*serveArgs)...)
 	if err != nil {
 		return err
 	}
@@ -314,11 +322,19 @@ func runOverload(ctx context.Context, srv *serverProcess, phase phaseFunc, kind 
 	o := &overloadResult{AdmissionLimit: limit, Probe: kind}
 	var err error
 	fmt.Fprintln(os.Stderr, "overload: unloaded baseline, 1 client")
+	const identifyMethod = "/whorl.v1.SearchService/Identify"
+	okBefore, err := srv.rpcHistogram(ctx, identifyMethod, "OK")
+	if err != nil {
+		return nil, err
+	}
 	if o.Unloaded, err = phase(workload{clients: make([]*loadClient, 1), mix: searches, duration: d, retry: true, seed: seed}, 100*time.Millisecond, nil); err != nil {
 		return nil, err
 	}
+	okMid, err := srv.rpcHistogram(ctx, identifyMethod, "OK")
+	if err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(os.Stderr, "overload: %d clients against an admission limit of %d\n", 10*limit, limit)
-	const identifyMethod = "/whorl.v1.SearchService/Identify"
 	before, err := srv.rpcHistogram(ctx, identifyMethod, "ResourceExhausted")
 	if err != nil {
 		return nil, err
@@ -331,6 +347,12 @@ func runOverload(ctx context.Context, srv *serverProcess, phase phaseFunc, kind 
 	if err != nil {
 		return nil, err
 	}
+	okAfter, err := srv.rpcHistogram(ctx, identifyMethod, "OK")
+	if err != nil {
+		return nil, err
+	}
+	o.ServerUnloadedMeanMs = 1000 * (okMid.sum - okBefore.sum) / max(okMid.count-okBefore.count, 1)
+	o.ServerAdmittedMeanMs = 1000 * (okAfter.sum - okMid.sum) / max(okAfter.count-okMid.count, 1)
 	bound, n := quantileBound(before, after, .99)
 	o.ServerRefusalP99Ms, o.ServerRefusals = 1000*bound, int(n)
 	o.Unloaded.Samples, o.Overloaded.Samples = nil, nil
@@ -563,6 +585,7 @@ func printOverload(w io.Writer, o *overloadResult) {
 	fmt.Fprintf(w, "refused (ResourceExhausted): %.1f%% of requests; refusal latency at the client p50 %.1f ms, p99 %.1f ms; in the handler p99 ≤ %g ms (%d refusals)\n",
 		100*o.RefusedShare, o.RefusalP50Ms, o.RefusalP99Ms, o.ServerRefusalP99Ms, o.ServerRefusals)
 	fmt.Fprintf(w, "admitted p99 %.1f ms against unloaded p99 %.1f ms (%.2f×)\n", o.AdmittedP99Ms, o.UnloadedP99Ms, o.AdmittedP99Ms/max(o.UnloadedP99Ms, 1e-9))
+	fmt.Fprintf(w, "in the server, an admitted identification took %.1f ms on average against %.1f ms unloaded\n", o.ServerAdmittedMeanMs, o.ServerUnloadedMeanMs)
 	fmt.Fprintf(w, "peak RSS %s overloaded against %s unloaded\n", mib(o.Overloaded.PeakRSSBytes), mib(o.Unloaded.PeakRSSBytes))
 	for _, c := range o.Cancel {
 		fmt.Fprintf(w, "%d clients giving up each %s search (unloaded median %.0f ms) after %.0f ms: %d abandoned, %d completed; server searches back to 0 %.0f ms after the last (drained %v); next identification admitted: %v\n",

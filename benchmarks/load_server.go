@@ -59,14 +59,14 @@ func buildServer(dir string) (string, error) {
 
 // startServer runs `whorl serve` on loopback ports of the system's choosing
 // with data in dataDir, and waits until it serves both gRPC and /metrics.
-func startServer(bin, dataDir string, maxSearches int) (*serverProcess, error) {
+func startServer(bin, dataDir string, maxSearches int, extra ...string) (*serverProcess, error) {
 	logPath := filepath.Join(filepath.Dir(dataDir), "serve.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--data", dataDir, "--listen", "127.0.0.1:0",
-		"--metrics", "127.0.0.1:0", "--max-searches", strconv.Itoa(maxSearches))
+	cmd := exec.Command(bin, append([]string{"serve", "--data", dataDir, "--listen", "127.0.0.1:0",
+		"--metrics", "127.0.0.1:0", "--max-searches", strconv.Itoa(maxSearches)}, extra...)...)
 	cmd.Stderr = logFile
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -341,6 +341,7 @@ type histogram struct {
 	le     []float64
 	counts []float64
 	count  float64
+	sum    float64 // seconds
 }
 
 // parseHistogram reads the series of histogram name whose labels include
@@ -384,6 +385,8 @@ func parseHistogram(text []byte, name string, match map[string]string) (histogra
 		case name + "_count":
 			h.count = v
 			found = true
+		case name + "_sum":
+			h.sum = v
 		}
 	}
 	if !found {

@@ -3,13 +3,19 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // fvcRoot is where the load suite's real prints are; its tests skip
@@ -247,4 +253,24 @@ func FuzzParseMetrics(f *testing.F) {
 			t.Fatalf("buckets without labels from %q", data)
 		}
 	})
+}
+
+// TestRetryDelayFollowsRetryInfo: a refusal that says when to come back is
+// retried then, within the jitter; one that does not backs off.
+func TestRetryDelayFollowsRetryInfo(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	st, err := status.New(codes.ResourceExhausted, "busy").WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(400 * time.Millisecond)})
+	require.NoError(t, err)
+	backoff := 5 * time.Millisecond
+	for range 100 {
+		d := retryDelay(st.Err(), &backoff, r)
+		assert.True(t, d >= 300*time.Millisecond && d <= 500*time.Millisecond, "%v", d)
+	}
+	assert.Equal(t, 5*time.Millisecond, backoff, "the hint leaves the backoff alone")
+	plain := status.Error(codes.ResourceExhausted, "busy")
+	for _, want := range []time.Duration{5, 10, 20} {
+		d := retryDelay(plain, &backoff, r)
+		assert.True(t, d >= want*time.Millisecond/2 && d < want*time.Millisecond*3/2, "%v around %v ms", d, want)
+	}
+	assert.Equal(t, 40*time.Millisecond, backoff)
 }

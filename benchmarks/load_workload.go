@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -471,8 +472,7 @@ func (w workload) request(ctx context.Context, c *loadClient, op loadOp, rec *rp
 				sleepCtx(ctx, w.refusalPause)
 				return
 			}
-			sleepCtx(opCtx, backoff/2+time.Duration(r.Int64N(int64(backoff))))
-			backoff = min(2*backoff, 200*time.Millisecond)
+			sleepCtx(opCtx, retryDelay(err, &backoff, r))
 			if opCtx.Err() != nil {
 				rec.errors[codes.DeadlineExceeded.String()]++
 				return
@@ -485,6 +485,23 @@ func (w workload) request(ctx context.Context, c *loadClient, op loadOp, rec *rp
 			return
 		}
 	}
+}
+
+// retryDelay is how long a client waits before retrying a refused
+// request: the server's RetryInfo delay, within ±25% so that the refused
+// clients do not all come back at the same instant; or, when the refusal
+// carries none, a jittered exponential backoff (*backoff, doubled each
+// time up to 200 ms).
+func retryDelay(err error, backoff *time.Duration, r *rand.Rand) time.Duration {
+	for _, d := range status.Convert(err).Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+			hint := ri.GetRetryDelay().AsDuration()
+			return hint*3/4 + time.Duration(r.Int64N(int64(hint/2)+1))
+		}
+	}
+	d := *backoff/2 + time.Duration(r.Int64N(int64(*backoff)))
+	*backoff = min(2**backoff, 200*time.Millisecond)
+	return d
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

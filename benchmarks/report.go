@@ -201,7 +201,7 @@ func runReport(args []string) error {
 		},
 		"load": func() error {
 			r, err := measureLoadCurve(context.Background(), loadCurveConfig{fvc: fvcRoot, sets: lsets,
-				gallery: *loadGallery, clients: clients, duration: *loadDuration, mix: *loadMix, maxSearches: 2,
+				gallery: *loadGallery, clients: clients, duration: *loadDuration, mix: *loadMix, maxSearches: 1,
 				probeFingers: *loadProbe, fillClients: 16, seed: *seed})
 			if err == nil {
 				for _, p := range r.Points {

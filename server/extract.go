@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -64,8 +66,9 @@ type namedFinger struct {
 
 // convert checks fingers, reporting every violation at once together with
 // those already found in v, then takes one extraction token for the lot and
-// turns each into a template. A caller that has gone (ctx done) stops it
-// between fingers, so that its tokens are freed for callers still waiting.
+// turns each into a template, several at once (eachFinger). A caller that
+// has gone (ctx done) stops it between fingers, so that its tokens are
+// freed for callers still waiting.
 func (s *Server) convert(ctx context.Context, v violations, fingers ...namedFinger) ([]minutiae.Template, error) {
 	for _, f := range fingers {
 		checkFinger(&v, f.field, f.finger)
@@ -79,13 +82,65 @@ func (s *Server) convert(ctx context.Context, v violations, fingers ...namedFing
 	}
 	defer release()
 	ts := make([]minutiae.Template, len(fingers))
-	for i, f := range fingers {
-		if err := ctx.Err(); err != nil {
-			return nil, contextStatus(ctx, err)
-		}
-		if ts[i], err = fingerTemplate(f.field, f.finger); err != nil {
-			return nil, err
-		}
+	err = s.eachFinger(ctx, len(fingers), func(i int) (err error) {
+		ts[i], err = fingerTemplate(fingers[i].field, fingers[i].finger)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ts, nil
+}
+
+// eachFinger runs do for fingers 0..n-1 of one request on up to GOMAXPROCS
+// goroutines, each finger holding one of the server's extractor tokens
+// (so that however many requests extract at once, at most GOMAXPROCS
+// images are decoded at once). A tenprint's extraction is most of an
+// identification's time, and one finger's extraction is mostly one core's
+// work: in parallel, one request uses every core, which is what lets the
+// server run one search at a time (Config.MaxSearches) without leaving
+// cores idle.
+//
+// It returns the error of the lowest-numbered finger that failed, as a
+// loop would: fingers are taken in order, and after a failure no new one
+// is started but those already taken finish. A done ctx stops it between
+// fingers with the context's status.
+func (s *Server) eachFinger(ctx context.Context, n int, do func(i int) error) error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(n, cap(s.extractors)) {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				select {
+				case s.extractors <- struct{}{}:
+				case <-ctx.Done():
+					errs[i] = contextStatus(ctx, ctx.Err())
+					failed.Store(true)
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[i] = contextStatus(ctx, err)
+				} else {
+					errs[i] = do(i)
+				}
+				<-s.extractors
+				if errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -184,23 +184,25 @@ func (s *Server) transactionTemplates(ctx context.Context, data []byte) ([]minut
 		return nil, err
 	}
 	defer release()
-	out := make([]minutiae.Template, 0, len(prints))
-	for _, fp := range prints {
-		if err := ctx.Err(); err != nil {
-			return nil, contextStatus(ctx, err)
-		}
+	out := make([]minutiae.Template, len(prints))
+	err = s.eachFinger(ctx, len(prints), func(i int) error {
+		fp := prints[i]
 		img, err := fp.Image()
 		if err != nil {
-			return nil, invalid("ansi_nist", "%v", err)
+			return invalid("ansi_nist", "%v", err)
 		}
 		tpl, err := minutiae.Extract(img, &minutiae.ExtractOptions{Position: fp.Positions[0], Impression: fp.Impression})
 		if err != nil {
-			return nil, invalid("ansi_nist", "record %d: %v", fp.Record, err)
+			return invalid("ansi_nist", "record %d: %v", fp.Record, err)
 		}
 		if len(tpl.Minutiae) < 2 {
-			return nil, invalid("ansi_nist", "record %d (finger %d): fewer than 2 minutiae, the print cannot be searched", fp.Record, fp.Positions[0])
+			return invalid("ansi_nist", "record %d (finger %d): fewer than 2 minutiae, the print cannot be searched", fp.Record, fp.Positions[0])
 		}
-		out = append(out, tpl)
+		out[i] = tpl
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -24,22 +24,26 @@ type Config struct {
 	// Store is the system of record; without one the gallery service
 	// refuses with FailedPrecondition (tests of search alone).
 	Store Store
-	// MaxSearches bounds the searches running at once; each uses every
-	// core, so a few keep the machine busy and more only queue. Beyond it
-	// a search waits in a short queue (SearchQueue) or is refused at once
-	// with ResourceExhausted. Default 2.
+	// MaxSearches bounds the searches running at once. Default 1: a
+	// search already uses every core (its fingers are extracted in
+	// parallel and the gallery is scanned by GOMAXPROCS workers), so a
+	// second one at the same time only shares the cores and both take
+	// longer (measured, see admitSearch). Beyond it a search is refused
+	// at once with ResourceExhausted and a RetryInfo saying when a slot is
+	// expected to free, unless SearchQueue lets it wait.
 	MaxSearches int
 	// SearchQueue is how many searches may wait, first come first served,
-	// for a slot when all MaxSearches are taken (see admitSearch); beyond
-	// it a search is refused at once. Default MaxSearches: enough that a
-	// station is not starved by others that happened to retry at the
-	// right moment, few enough that an admitted search waits at most about
-	// one search's time.
+	// for a slot when all MaxSearches are taken; beyond it a search is
+	// refused at once. Default 0: a waiting search's wait is added to its
+	// latency (measured: with one waiting, an admitted identification's p99
+	// doubles under overload), whereas a refused caller retries at the
+	// time the RetryInfo gives and loses nothing.
 	SearchQueue int
-	// MaxExtractions bounds the image decodes and extractions running at
-	// once, the memory-hungry part of a request (a decode may hold ~16
-	// bytes per pixel). Default GOMAXPROCS: extraction is CPU-bound, more
-	// at once would only hold more memory.
+	// MaxExtractions bounds the requests decoding and extracting images
+	// at once; beyond it they are refused. However many there are, at most
+	// GOMAXPROCS fingers are decoded at once (a decode may hold ~16 bytes
+	// per pixel): extraction is CPU-bound, more at once would only hold
+	// more memory. Default GOMAXPROCS.
 	MaxExtractions int
 	// Logger receives structured logs; never biometric data. Default
 	// slog.Default().
@@ -97,7 +101,8 @@ type Server struct {
 	store         Store
 	locks         *subjectLocks
 	searches      chan struct{} // a token per running search
-	extractions   chan struct{} // a token per running decode and extraction
+	extractions   chan struct{} // a token per request decoding and extracting
+	extractors    chan struct{} // a token per finger being decoded and extracted
 	log           *slog.Logger
 	revoked       func(*x509.Certificate) bool
 	noAuth        bool
@@ -112,16 +117,15 @@ type Server struct {
 	shedCount     atomic.Int64 // searches refused by shed
 	searchQueue   int64        // Config.SearchQueue
 	waiting       atomic.Int64 // searches waiting for a slot
+	running       searchClock  // when the running searches started, and how long searches take
 }
 
 // New returns a Server for the configuration.
 func New(cfg Config) *Server {
 	if cfg.MaxSearches <= 0 {
-		cfg.MaxSearches = 2
+		cfg.MaxSearches = 1
 	}
-	if cfg.SearchQueue <= 0 {
-		cfg.SearchQueue = cfg.MaxSearches
-	}
+	cfg.SearchQueue = max(cfg.SearchQueue, 0)
 	if cfg.MaxExtractions <= 0 {
 		cfg.MaxExtractions = runtime.GOMAXPROCS(0)
 	}
@@ -145,6 +149,7 @@ func New(cfg Config) *Server {
 		searches:      make(chan struct{}, cfg.MaxSearches),
 		searchQueue:   int64(cfg.SearchQueue),
 		extractions:   make(chan struct{}, cfg.MaxExtractions),
+		extractors:    make(chan struct{}, runtime.GOMAXPROCS(0)),
 		log:           cfg.Logger,
 		revoked:       cfg.Revoked,
 		noAuth:        cfg.NoAuth,
@@ -181,43 +186,6 @@ func (s *Server) Register(g *grpc.Server) {
 	whorlv1.RegisterAdminServiceServer(g, s)
 	whorlv1.RegisterAuditServiceServer(g, s)
 	whorlv1.RegisterLatentServiceServer(g, s)
-}
-
-// maxSearchWait bounds a search's wait in the queue when its caller set no
-// shorter deadline.
-const maxSearchWait = 10 * time.Second
-
-// admitSearch takes a search slot: at once if one is free; else, if fewer
-// than SearchQueue searches are waiting, after those before it (waiters on
-// a channel are served in the order they came), within the caller's
-// deadline and maxSearchWait; else it refuses at once with
-// ResourceExhausted. A queue, however short, is what makes admission
-// fair: without one, the clients that retry at the right moment win the
-// freed slots and an unlucky station is refused for as long as the load
-// lasts (measured: one tenprint search of a 16-station load, refused for
-// its whole minute).
-func (s *Server) admitSearch(ctx context.Context) (release func(), err error) {
-	release = func() { <-s.searches }
-	select {
-	case s.searches <- struct{}{}:
-		return release, nil
-	default:
-	}
-	if s.waiting.Add(1) > s.searchQueue {
-		s.waiting.Add(-1)
-		return nil, status.Errorf(codes.ResourceExhausted, "%d searches running and %d waiting: retry later", cap(s.searches), s.searchQueue)
-	}
-	defer s.waiting.Add(-1)
-	timer := time.NewTimer(maxSearchWait)
-	defer timer.Stop()
-	select {
-	case s.searches <- struct{}{}:
-		return release, nil
-	case <-ctx.Done():
-		return nil, contextStatus(ctx, ctx.Err())
-	case <-timer.C:
-		return nil, status.Errorf(codes.ResourceExhausted, "no search slot within %v: retry later", maxSearchWait)
-	}
 }
 
 // admit takes a token from a pool without waiting: a server at its limit

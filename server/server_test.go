@@ -125,6 +125,8 @@ func TestSearchAdmissionQueuesThenSheds(t *testing.T) {
 	_, err = c.Identify(context.Background(), probe)
 	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
 	assert.Equal(t, int64(1), srv.shedCount.Load(), "refused by the tap")
+	d := retryInfo(t, err)
+	assert.True(t, d >= minRetryDelay && d <= maxRetryDelay, "retry in %v", d)
 	select {
 	case err := <-queued:
 		t.Fatalf("the queued search ended before a slot freed: %v", err)
@@ -483,6 +485,8 @@ func TestSearchesBeyondTheLimitAreRefusedAtOnce(t *testing.T) {
 	req := &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{{Source: &whorlv1.Finger_Template{Template: tpl}}}}
 	_, err = whorlv1.NewSearchServiceClient(conn).Identify(context.Background(), req)
 	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+	d := retryInfo(t, err)
+	assert.True(t, d >= minRetryDelay && d <= maxRetryDelay, "retry in %v", d)
 	<-srv.searches
 	_, err = whorlv1.NewSearchServiceClient(conn).Identify(context.Background(), req)
 	assert.NoError(t, err, "a freed slot serves again")

@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 )
 
@@ -32,7 +30,7 @@ var searchMethods = map[string]bool{
 func (s *Server) shed(ctx context.Context, info *tap.Info) (context.Context, error) {
 	if searchMethods[info.FullMethodName] && len(s.searches) == cap(s.searches) && s.waiting.Load() >= s.searchQueue {
 		s.shedCount.Add(1)
-		return nil, status.Errorf(codes.ResourceExhausted, "%d searches already running: retry later", cap(s.searches))
+		return nil, s.busy("%d searches already running: retry later", cap(s.searches))
 	}
 	return ctx, nil
 }

@@ -30,7 +30,6 @@ const (
 	latentRequestDomain byte = 'q'
 )
 
-
 // Limits of latent records.
 const (
 	// MaxNoteLength bounds a latent's notes and a decision's or

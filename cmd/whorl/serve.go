@@ -49,14 +49,26 @@ const shutdownGrace = 30 * time.Second
 // maxStreams is the concurrent requests per connection.
 const maxStreams = 16
 
+// defaultFlowWindow is serve's HTTP/2 flow-control window of a request. A
+// client sends up to the window of a request before the server can refuse
+// it, and the server reads and decrypts all of it even so: with gRPC's
+// estimated window, which grows to megabytes on a fast link, every search
+// refused under overload cost its whole tenprint. Measured with
+// `benchmarks load --overload` (2 cores, loopback, 1 slot): admitted
+// identifications took 1.96× their unloaded p99 with the estimated window
+// and 1.06× with a fixed 64 KiB one. 256 KiB keeps a 1 MB tenprint to four
+// round trips on a long link (about 120 ms at 30 ms).
+const defaultFlowWindow = 256 << 10
+
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	data := fs.String("data", defaultData, "data directory: the store, the data key and the TLS credentials (created on first start, owner-only)")
 	listen := fs.String("listen", defaultListen, "address to serve gRPC on")
 	insecureFlag := fs.Bool("insecure", false, "serve without TLS, for development on a loopback address only")
-	maxSearches := fs.Int("max-searches", 0, "searches running at once (0: 2)")
-	searchQueue := fs.Int("search-queue", 0, "searches that may wait for a slot, first come first served, before ResourceExhausted (0: as many as --max-searches)")
+	maxSearches := fs.Int("max-searches", 0, "searches running at once, each on every core (0: 1)")
+	searchQueue := fs.Int("search-queue", 0, "searches that may wait for a slot, first come first served, before ResourceExhausted (default none: refused at once with a RetryInfo)")
+	flowWindow := fs.Int("flow-window", defaultFlowWindow, "HTTP/2 flow-control window of a request, in bytes (the connection's is 4 times it); 0: gRPC's window sized by estimating each connection's bandwidth-delay product, for long links")
 	keyFile := fs.String("data-key-file", "", "the operator's data key, kept elsewhere than DIR/store: a file (64 hex digits, owner-only; one key, which cannot rotate) or a key directory (datakey, datakey.N; rotation writes new keys there)")
 	backupDir := fs.String("backup-dir", "", "directory Backup requests write into, each backup a new directory named by the request (default DIR/backups)")
 	metricsAddr := fs.String("metrics", defaultMetrics, "address of the Prometheus metrics endpoint (/metrics), kept local; empty: none")
@@ -69,6 +81,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&person.require, "require-person-token", false, "refuse every RPC but health checks without a valid person token (Unauthenticated)")
 	latentHitFMR := fs.Float64("latent-hit-fmr", server.DefaultLatentHitFMR, "estimated false match rate at or below which the reverse search of an enrolment against the unsolved latents makes a hit; false hits per enrolment ≈ fingers × unsolved latents × this")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *flowWindow != 0 && (*flowWindow < 64<<10 || *flowWindow > 16<<20) {
+		fmt.Fprintf(stderr, "whorl serve: --flow-window %d: 0, or 65536 to 16777216 bytes\n", *flowWindow)
 		return 2
 	}
 	if !(*latentHitFMR > 0 && *latentHitFMR < 1) {
@@ -84,7 +100,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	// After the first signal, a second one ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
-	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, searchQueue: *searchQueue, metrics: *metricsAddr, keyFile: *keyFile,
+	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, searchQueue: *searchQueue, flowWindow: *flowWindow, metrics: *metricsAddr, keyFile: *keyFile,
 		tls12: *tls12, person: person, backupDir: *backupDir, latentHitFMR: *latentHitFMR}
 	if err := serve(ctx, opts, log, stdout); err != nil {
 		log.Error("serve", "err", err)
@@ -99,6 +115,7 @@ type serveOptions struct {
 	insecure     bool
 	maxSearches  int
 	searchQueue  int
+	flowWindow   int
 	metrics      string // address of /metrics, "" for none
 	keyFile      string // the operator's data key file or key directory, "" for DIR/store
 	backupDir    string // where backups go, "" for DIR/backups
@@ -239,8 +256,12 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	metrics := srv.NewMetrics()
 	// MaxConcurrentStreams bounds the requests one connection may have
 	// buffered (each up to MaxMessageBytes) beyond those being served.
-	g := grpc.NewServer(append(srv.Interceptors(metrics),
-		grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes), grpc.MaxConcurrentStreams(maxStreams))...)
+	gopts := append(srv.Interceptors(metrics),
+		grpc.Creds(creds), grpc.MaxRecvMsgSize(server.MaxMessageBytes), grpc.MaxConcurrentStreams(maxStreams))
+	if o.flowWindow > 0 {
+		gopts = append(gopts, grpc.InitialWindowSize(int32(o.flowWindow)), grpc.InitialConnWindowSize(int32(4*o.flowWindow)))
+	}
+	g := grpc.NewServer(gopts...)
 	srv.Register(g)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(g, hs)

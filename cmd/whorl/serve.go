@@ -49,16 +49,18 @@ const shutdownGrace = 30 * time.Second
 // maxStreams is the concurrent requests per connection.
 const maxStreams = 16
 
-// defaultFlowWindow is serve's HTTP/2 flow-control window of a request. A
-// client sends up to the window of a request before the server can refuse
-// it, and the server reads and decrypts all of it even so: with gRPC's
-// estimated window, which grows to megabytes on a fast link, every search
-// refused under overload cost its whole tenprint. Measured with
-// `benchmarks load --overload` (2 cores, loopback, 1 slot): admitted
-// identifications took 1.96× their unloaded p99 with the estimated window
-// and 1.06× with a fixed 64 KiB one. 256 KiB keeps a 1 MB tenprint to four
-// round trips on a long link (about 120 ms at 30 ms).
-const defaultFlowWindow = 256 << 10
+// defaultFlowWindow is serve's HTTP/2 flow-control window of a request:
+// HTTP/2's own initial window, kept fixed. A client sends up to the window
+// of a request before the server can refuse it, and the server reads and
+// decrypts all of it even so: with gRPC's estimated window, which grows to
+// megabytes on a fast link, every search refused under overload cost its
+// whole tenprint. Measured with `benchmarks load --overload` (2 cores,
+// loopback, one search slot, 10 clients sending tenprints): admitted
+// identifications' p99 was 1.96× the unloaded p99 with the estimated
+// window, 1.41× with a fixed 256 KiB and 1.04× with 64 KiB. The price is on
+// long links: a 1 MB tenprint takes 16 round trips (about half a second at
+// 30 ms), which --flow-window 0 (the estimate) avoids.
+const defaultFlowWindow = 64 << 10
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)

@@ -488,15 +488,16 @@ func (w workload) request(ctx context.Context, c *loadClient, op loadOp, rec *rp
 }
 
 // retryDelay is how long a client waits before retrying a refused
-// request: the server's RetryInfo delay, within ±25% so that the refused
-// clients do not all come back at the same instant; or, when the refusal
+// request: the server's RetryInfo delay, less up to 20% (the server keeps
+// a refused connection's place in line, and a client back early is told
+// again, whereas one back late leaves its turn idle); or, when the refusal
 // carries none, a jittered exponential backoff (*backoff, doubled each
 // time up to 200 ms).
 func retryDelay(err error, backoff *time.Duration, r *rand.Rand) time.Duration {
 	for _, d := range status.Convert(err).Details() {
 		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
 			hint := ri.GetRetryDelay().AsDuration()
-			return hint*3/4 + time.Duration(r.Int64N(int64(hint/2)+1))
+			return hint*4/5 + time.Duration(r.Int64N(int64(hint/5)+1))
 		}
 	}
 	d := *backoff/2 + time.Duration(r.Int64N(int64(*backoff)))

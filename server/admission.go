@@ -2,43 +2,49 @@ package server
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Admission of searches. A search (Identify, SearchLatent) takes one of
-// MaxSearches slots for its whole time, decoding included; a search that
-// finds every slot taken is refused at once with ResourceExhausted, unless
-// SearchQueue lets it wait. The refusal carries a google.rpc.RetryInfo
-// whose delay is when a slot is expected to free: the end of the running
-// search that started first, from the time searches have been taking.
-// Well-behaved clients come back then, rather than guessing with a
-// backoff; and because every refused caller is told the same moment, the
-// freed slot goes to whichever comes back first, not always to the one
-// whose backoff happens to be shortest (a station refused for a whole
-// minute was measured with plain backoff).
+// MaxSearches slots for its whole time, decoding included. A search that
+// finds every slot taken is refused at once with ResourceExhausted; it
+// does not wait on the server, where its wait would be added to its time
+// and its request would hold memory. Instead its connection takes a place
+// in the line of connections with refused searches, and the refusal
+// carries a google.rpc.RetryInfo saying when that place's turn should
+// come. A freed slot goes to the connection at the head of the line: the
+// first refused is the first served, whatever the clients' retry timing.
+// A place the connection does not come back for within its delay and a
+// grace (searchLine.graceFor) is dropped, so a client that gave up holds
+// no one back for long.
+//
+// Without the line, the freed slot went to whichever request came first,
+// which was nearly always the next search of the station whose search had
+// just ended and freed it: at 16 stations, one identification in ten
+// waited over 17 s and the slowest 55 s, with the RetryInfo alone.
 //
 // Measured with `benchmarks load --overload` on 2 cores, 20,000 fingers,
 // tenprint image identifications at ten times the limit (p99 of admitted
-// searches against one client alone): 2 slots and 2 waiting 4.6×, 2 slots
-// and none waiting 1.7×, 1 slot and 1 waiting 2.1×, 1 slot and none
-// waiting 1.1–1.5×. Hence the defaults: one slot, no queue.
-
-// maxSearchWait bounds a search's wait in the queue (SearchQueue > 0)
-// when its caller set no shorter deadline.
-const maxSearchWait = 10 * time.Second
+// searches against one client alone): 2 slots and 2 waiting on the server
+// 4.6×, 2 slots and none waiting 1.7×, 1 slot and 1 waiting 2.1×, 1 slot
+// and none waiting 1.1–1.5×. Hence one slot, and no waiting on the server.
 
 // Bounds of the RetryInfo delay: never sooner than minRetryDelay (a
-// refusal is cheap, but not free), never later than maxRetryDelay (the
-// estimate is an average, and a slot may free early).
+// refusal is cheap, but not free), never later than maxRetryDelay. The
+// estimate is an average and grows less sure with each place ahead; a
+// client far back in line that comes back early is told again, from a
+// better estimate, whereas one that comes back late leaves the slot idle.
 const (
 	minRetryDelay = 5 * time.Millisecond
-	maxRetryDelay = 5 * time.Second
+	maxRetryDelay = time.Second
 )
 
 // searchClock keeps when each running search started and a moving average
@@ -76,14 +82,23 @@ func (c *searchClock) start(now func() time.Time) (end func()) {
 	}
 }
 
+// averagePerSlot is the average search time shared among slots: how
+// often, on average, a slot frees under load.
+func (c *searchClock) averagePerSlot(slots int) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.average / time.Duration(max(slots, 1))
+}
+
 // retryAfter estimates how long until a slot frees: the average search
-// time less the age of the oldest running search; a tenth of the average
-// once that one has run longer than the average (it may end any moment,
-// but no one knows when); within [minRetryDelay, maxRetryDelay].
+// time less the age of the oldest running search; a twentieth of the
+// average once that one has run longer than the average (it may end any
+// moment, and a slot left idle costs more than a refusal); within
+// [minRetryDelay, maxRetryDelay].
 func (c *searchClock) retryAfter(now time.Time) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := c.average / 10
+	d := c.average / 20
 	if len(c.started) > 0 {
 		oldest := c.started[0]
 		for _, s := range c.started[1:] {
@@ -98,40 +113,63 @@ func (c *searchClock) retryAfter(now time.Time) time.Duration {
 	return min(max(d, minRetryDelay), maxRetryDelay)
 }
 
-// busy is the ResourceExhausted refusal of a search, with the RetryInfo.
-func (s *Server) busy(format string, args ...any) error {
+// busy is the ResourceExhausted refusal of a search, with its RetryInfo.
+func busy(delay time.Duration, format string, args ...any) error {
 	st := status.Newf(codes.ResourceExhausted, format, args...)
-	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(s.running.retryAfter(s.now()))}); err == nil {
+	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}); err == nil {
 		st = d
 	}
 	return st.Err()
 }
 
-// admitSearch takes a search slot: at once if one is free; else, if fewer
-// than SearchQueue searches are waiting, after those before it (waiters on
-// a channel are served in the order they came), within the caller's
-// deadline and maxSearchWait; else it refuses at once (busy).
+// connOf names the connection a request came on: the line's key.
+func connOf(ctx context.Context) string {
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		return p.Addr.String()
+	}
+	return ""
+}
+
+// admitSearch takes a search slot if one is free and it is this
+// connection's turn (the line is empty or the connection heads it), and
+// leaves the line; else the connection keeps or takes its place in the
+// line and the search is refused with the place's RetryInfo.
 func (s *Server) admitSearch(ctx context.Context) (release func(), err error) {
-	select {
-	case s.searches <- struct{}{}:
-		return s.searchStarted(), nil
-	default:
+	conn := connOf(ctx)
+	now := s.now()
+	s.line.mu.Lock()
+	defer s.line.mu.Unlock()
+	if s.line.turn(conn, now) {
+		select {
+		case s.searches <- struct{}{}:
+			s.line.leave(conn)
+			return s.searchStarted(), nil
+		default:
+		}
 	}
-	if s.waiting.Add(1) > s.searchQueue {
-		s.waiting.Add(-1)
-		return nil, s.busy("%d searches running and %d waiting: retry later", cap(s.searches), s.searchQueue)
-	}
-	defer s.waiting.Add(-1)
-	timer := time.NewTimer(maxSearchWait)
-	defer timer.Stop()
-	select {
-	case s.searches <- struct{}{}:
-		return s.searchStarted(), nil
-	case <-ctx.Done():
-		return nil, contextStatus(ctx, ctx.Err())
-	case <-timer.C:
-		return nil, s.busy("no search slot within %v: retry later", maxSearchWait)
-	}
+	return nil, s.refuseSearch(conn, now)
+}
+
+// mayStart is the transport tap's check: whether a search arriving on conn
+// would be admitted now. It does not take the slot (the handler does), so
+// a request that passes may still be refused by admitSearch.
+func (s *Server) mayStart(conn string) bool {
+	now := s.now()
+	s.line.mu.Lock()
+	defer s.line.mu.Unlock()
+	return len(s.searches) < cap(s.searches) && s.line.turn(conn, now)
+}
+
+// refuseSearch puts conn in the line (or keeps its place) and returns the
+// refusal, with the delay until its place's turn: the running searches'
+// expected end, plus an average search per slot for each place ahead.
+// The caller holds s.line.mu.
+func (s *Server) refuseSearch(conn string, now time.Time) error {
+	first, each := s.running.retryAfter(now), s.running.averagePerSlot(cap(s.searches))
+	pos, delay := s.line.join(conn, now, func(pos int) time.Duration {
+		return min(first+time.Duration(pos)*each, maxRetryDelay)
+	})
+	return busy(delay, "%d searches running, place %d in line: retry in %v", cap(s.searches), pos+1, delay.Round(time.Millisecond))
 }
 
 // searchStarted clocks a search that has its slot; the returned function
@@ -142,4 +180,62 @@ func (s *Server) searchStarted() (release func()) {
 		end()
 		<-s.searches
 	}
+}
+
+// searchLine is the line of connections whose searches were refused, in
+// the order of their first refusal. Its length is bounded by the
+// connections the server holds (one place each).
+type searchLine struct {
+	mu     sync.Mutex
+	places []place
+}
+
+// place is one connection's place in the line.
+type place struct {
+	conn    string
+	expires time.Time // dropped when its connection is not back by then
+}
+
+// graceFor is how long past its delay a place is kept: clients come back
+// at about their delay (the load harness: up to 20% early), and a late
+// one should not lose its place; but a place whose client gave up holds
+// the freed slot idle until it expires.
+func graceFor(delay time.Duration) time.Duration { return 50*time.Millisecond + delay/2 }
+
+// prune drops the places that have expired.
+func (l *searchLine) prune(now time.Time) {
+	l.places = slices.DeleteFunc(l.places, func(p place) bool { return now.After(p.expires) })
+}
+
+// turn reports whether conn may take a free slot: the line is empty, or
+// conn heads it.
+func (l *searchLine) turn(conn string, now time.Time) bool {
+	l.prune(now)
+	return len(l.places) == 0 || l.places[0].conn == conn
+}
+
+// leave takes conn out of the line (it was admitted).
+func (l *searchLine) leave(conn string) {
+	l.places = slices.DeleteFunc(l.places, func(p place) bool { return p.conn == conn })
+}
+
+// join gives conn a place at the back of the line, or keeps the one it
+// has, and returns its position (0 heads the line) and the delay
+// delayAt gives for it; the place is kept for that delay and its grace.
+func (l *searchLine) join(conn string, now time.Time, delayAt func(pos int) time.Duration) (pos int, delay time.Duration) {
+	pos = slices.IndexFunc(l.places, func(p place) bool { return p.conn == conn })
+	if pos < 0 {
+		pos = len(l.places)
+		l.places = append(l.places, place{conn: conn})
+	}
+	delay = delayAt(pos)
+	l.places[pos].expires = now.Add(delay + graceFor(delay))
+	return pos, delay
+}
+
+// waiting is the number of places in the line (whorl_searches_waiting).
+func (l *searchLine) waiting() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.places)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/whorlafis/whorl/matcher"
@@ -26,10 +28,10 @@ func TestRetryAfterEstimatesWhenASlotFrees(t *testing.T) {
 		want     time.Duration
 	}{
 		{"nothing measured, nothing running", nil, nil, minRetryDelay},
-		{"one 400 ms search, nothing running", []time.Duration{400 * time.Millisecond}, nil, 40 * time.Millisecond},
+		{"one 400 ms search, nothing running", []time.Duration{400 * time.Millisecond}, nil, 20 * time.Millisecond},
 		{"one running for 100 ms of 400", []time.Duration{400 * time.Millisecond}, []time.Duration{100 * time.Millisecond}, 300 * time.Millisecond},
 		{"the oldest running counts", []time.Duration{400 * time.Millisecond}, []time.Duration{50 * time.Millisecond, 250 * time.Millisecond}, 150 * time.Millisecond},
-		{"running longer than the average", []time.Duration{400 * time.Millisecond}, []time.Duration{900 * time.Millisecond}, 40 * time.Millisecond},
+		{"running longer than the average", []time.Duration{400 * time.Millisecond}, []time.Duration{900 * time.Millisecond}, 20 * time.Millisecond},
 		{"the average moves an eighth", []time.Duration{400 * time.Millisecond, 1200 * time.Millisecond}, []time.Duration{0}, 500 * time.Millisecond},
 		{"capped", []time.Duration{time.Minute}, []time.Duration{0}, maxRetryDelay},
 	}
@@ -126,4 +128,63 @@ func TestEachFinger(t *testing.T) {
 		err := s.eachFinger(ctx, 5, func(int) error { return errors.New("ran") })
 		assert.Equal(t, codes.Canceled, status.Code(err), "%v", err)
 	})
+}
+
+// fromConn is a request context arriving on the connection named addr.
+func fromConn(addr string) context.Context {
+	return peer.NewContext(context.Background(), &peer.Peer{Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: len(addr) * 1000}})
+}
+
+func TestSearchLineServesTheFirstRefusedFirst(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	s := New(Config{Gallery: &matcher.Gallery{}, Now: clock.Now})
+	a, b, c, d, x := fromConn("a"), fromConn("bb"), fromConn("ccc"), fromConn("dddd"), fromConn("eeeee")
+	admitted := func(ctx context.Context) func() {
+		t.Helper()
+		release, err := s.admitSearch(ctx)
+		require.NoError(t, err)
+		return release
+	}
+	refused := func(ctx context.Context) time.Duration {
+		t.Helper()
+		_, err := s.admitSearch(ctx)
+		return retryInfo(t, err)
+	}
+
+	// One 300 ms search teaches the clock; then x runs one for 100 ms.
+	release := admitted(x)
+	clock.t = clock.t.Add(300 * time.Millisecond)
+	release()
+	releaseX := admitted(x)
+	clock.t = clock.t.Add(100 * time.Millisecond)
+
+	assert.Equal(t, 200*time.Millisecond, refused(a), "first in line: when x's search should end")
+	assert.Equal(t, 500*time.Millisecond, refused(b), "second: one more search")
+	assert.Equal(t, 800*time.Millisecond, refused(c))
+	y := fromConn("yyyyyy")
+	assert.Equal(t, maxRetryDelay, refused(y), "the fourth would be 1.1 s: told to come back sooner")
+	s.line.leave(connOf(c))
+	s.line.leave(connOf(y))
+	assert.Equal(t, 2, s.line.waiting())
+	assert.False(t, s.mayStart(connOf(a)), "no slot free: the tap refuses too")
+
+	releaseX()
+	refused(b) // b comes back first, but a is ahead
+	assert.True(t, s.mayStart(connOf(a)), "the freed slot waits for a")
+	assert.False(t, s.mayStart(connOf(c)), "and not for a newcomer")
+	refused(c)
+	releaseA := admitted(a)
+	assert.Equal(t, 2, s.line.waiting(), "b and c still in line")
+
+	releaseA()
+	refused(c)
+	releaseB := admitted(b)
+	releaseB()
+
+	// c does not come back: its place lapses after its delay and grace,
+	// and then a newcomer is served.
+	assert.False(t, s.mayStart(connOf(d)), "c still heads the line")
+	clock.t = clock.t.Add(maxRetryDelay + graceFor(maxRetryDelay) + time.Millisecond)
+	admitted(d)()
+	assert.Equal(t, 0, s.line.waiting())
 }

@@ -28,17 +28,10 @@ type Config struct {
 	// search already uses every core (its fingers are extracted in
 	// parallel and the gallery is scanned by GOMAXPROCS workers), so a
 	// second one at the same time only shares the cores and both take
-	// longer (measured, see admitSearch). Beyond it a search is refused
-	// at once with ResourceExhausted and a RetryInfo saying when a slot is
-	// expected to free, unless SearchQueue lets it wait.
+	// longer (measured, see admission.go). Beyond it a search is refused
+	// at once with ResourceExhausted, its connection takes a place in line
+	// and the refusal's RetryInfo says when its turn should come.
 	MaxSearches int
-	// SearchQueue is how many searches may wait, first come first served,
-	// for a slot when all MaxSearches are taken; beyond it a search is
-	// refused at once. Default 0: a waiting search's wait is added to its
-	// latency (measured: with one waiting, an admitted identification's p99
-	// doubles under overload), whereas a refused caller retries at the
-	// time the RetryInfo gives and loses nothing.
-	SearchQueue int
 	// MaxExtractions bounds the requests decoding and extracting images
 	// at once; beyond it they are refused. However many there are, at most
 	// GOMAXPROCS fingers are decoded at once (a decode may hold ~16 bytes
@@ -115,9 +108,8 @@ type Server struct {
 	backupDir     string
 	latent        *latentState
 	shedCount     atomic.Int64 // searches refused by shed
-	searchQueue   int64        // Config.SearchQueue
-	waiting       atomic.Int64 // searches waiting for a slot
 	running       searchClock  // when the running searches started, and how long searches take
+	line          searchLine   // connections whose searches were refused, first served first
 }
 
 // New returns a Server for the configuration.
@@ -125,7 +117,6 @@ func New(cfg Config) *Server {
 	if cfg.MaxSearches <= 0 {
 		cfg.MaxSearches = 1
 	}
-	cfg.SearchQueue = max(cfg.SearchQueue, 0)
 	if cfg.MaxExtractions <= 0 {
 		cfg.MaxExtractions = runtime.GOMAXPROCS(0)
 	}
@@ -147,7 +138,6 @@ func New(cfg Config) *Server {
 		store:         cfg.Store,
 		locks:         newSubjectLocks(),
 		searches:      make(chan struct{}, cfg.MaxSearches),
-		searchQueue:   int64(cfg.SearchQueue),
 		extractions:   make(chan struct{}, cfg.MaxExtractions),
 		extractors:    make(chan struct{}, runtime.GOMAXPROCS(0)),
 		log:           cfg.Logger,

@@ -103,12 +103,12 @@ func startServerOf(t *testing.T, cfg Config) (*Server, *grpc.ClientConn) {
 	return srv, conn
 }
 
-// TestSearchAdmissionQueuesThenSheds checks admission of searches: with
-// the slot taken, a search waits in the queue; with the queue full too,
-// the next is refused by the transport's tap before its handler runs; as
-// the slot frees, the waiting search runs.
-func TestSearchAdmissionQueuesThenSheds(t *testing.T) {
-	srv, conn := startServerOf(t, Config{Gallery: &matcher.Gallery{}, MaxSearches: 1, SearchQueue: 1})
+// TestSearchAdmissionShedsWithRetryInfo checks admission over the wire:
+// with the slot taken, a search is refused by the transport's tap before
+// its handler runs, with a RetryInfo; as the slot frees, the connection
+// in line is served.
+func TestSearchAdmissionShedsWithRetryInfo(t *testing.T) {
+	srv, conn := startServerOf(t, Config{Gallery: &matcher.Gallery{}})
 	c := whorlv1.NewSearchServiceClient(conn)
 	probe := &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{{Source: &whorlv1.Finger_Template{Template: &whorlv1.Template{
 		Width: 300, Height: 300, X: []float32{10, 50, 90}, Y: []float32{10, 60, 20}, Direction: []float32{0, 1, 2},
@@ -116,38 +116,16 @@ func TestSearchAdmissionQueuesThenSheds(t *testing.T) {
 	}}}}}
 	release, err := srv.admitSearch(context.Background()) // the one slot, taken
 	require.NoError(t, err)
-	queued := make(chan error, 1)
-	go func() {
-		_, err := c.Identify(context.Background(), probe)
-		queued <- err
-	}()
-	require.Eventually(t, func() bool { return srv.waiting.Load() == 1 }, 10*time.Second, time.Millisecond, "the second search waits")
 	_, err = c.Identify(context.Background(), probe)
 	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
 	assert.Equal(t, int64(1), srv.shedCount.Load(), "refused by the tap")
 	d := retryInfo(t, err)
 	assert.True(t, d >= minRetryDelay && d <= maxRetryDelay, "retry in %v", d)
-	select {
-	case err := <-queued:
-		t.Fatalf("the queued search ended before a slot freed: %v", err)
-	default:
-	}
+	assert.Equal(t, 1, srv.line.waiting(), "the connection is in line")
 	release()
-	require.NoError(t, <-queued, "the queued search runs once the slot frees")
 	_, err = c.Identify(context.Background(), probe)
-	require.NoError(t, err)
-	assert.Equal(t, int64(1), srv.shedCount.Load())
-	assert.Zero(t, srv.waiting.Load())
-
-	// A search whose caller gives up while it waits leaves the queue.
-	release, err = srv.admitSearch(context.Background())
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err = c.Identify(ctx, probe)
-	assert.Equal(t, codes.DeadlineExceeded, status.Code(err), "%v", err)
-	require.Eventually(t, func() bool { return srv.waiting.Load() == 0 }, 10*time.Second, time.Millisecond)
-	release()
+	require.NoError(t, err, "the connection in line is served once the slot frees")
+	assert.Equal(t, 0, srv.line.waiting())
 }
 
 func readData(t *testing.T, parts ...string) []byte {

@@ -69,7 +69,6 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", defaultListen, "address to serve gRPC on")
 	insecureFlag := fs.Bool("insecure", false, "serve without TLS, for development on a loopback address only")
 	maxSearches := fs.Int("max-searches", 0, "searches running at once, each on every core (0: 1)")
-	searchQueue := fs.Int("search-queue", 0, "searches that may wait for a slot, first come first served, before ResourceExhausted (default none: refused at once with a RetryInfo)")
 	flowWindow := fs.Int("flow-window", defaultFlowWindow, "HTTP/2 flow-control window of a request, in bytes (the connection's is 4 times it); 0: gRPC's window sized by estimating each connection's bandwidth-delay product, for long links")
 	keyFile := fs.String("data-key-file", "", "the operator's data key, kept elsewhere than DIR/store: a file (64 hex digits, owner-only; one key, which cannot rotate) or a key directory (datakey, datakey.N; rotation writes new keys there)")
 	backupDir := fs.String("backup-dir", "", "directory Backup requests write into, each backup a new directory named by the request (default DIR/backups)")
@@ -102,7 +101,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	// After the first signal, a second one ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
-	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, searchQueue: *searchQueue, flowWindow: *flowWindow, metrics: *metricsAddr, keyFile: *keyFile,
+	opts := serveOptions{data: *data, listen: *listen, insecure: *insecureFlag, maxSearches: *maxSearches, flowWindow: *flowWindow, metrics: *metricsAddr, keyFile: *keyFile,
 		tls12: *tls12, person: person, backupDir: *backupDir, latentHitFMR: *latentHitFMR}
 	if err := serve(ctx, opts, log, stdout); err != nil {
 		log.Error("serve", "err", err)
@@ -116,7 +115,6 @@ type serveOptions struct {
 	data, listen string
 	insecure     bool
 	maxSearches  int
-	searchQueue  int
 	flowWindow   int
 	metrics      string // address of /metrics, "" for none
 	keyFile      string // the operator's data key file or key directory, "" for DIR/store
@@ -237,7 +235,7 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger, stdout io.Writ
 	if backups == "" {
 		backups = filepath.Join(data, "backups")
 	}
-	cfg := server.Config{Gallery: &gallery, Store: st, Audit: st, MaxSearches: maxSearches, SearchQueue: o.searchQueue, Logger: log, NoAuth: insecureMode,
+	cfg := server.Config{Gallery: &gallery, Store: st, Audit: st, MaxSearches: maxSearches, Logger: log, NoAuth: insecureMode,
 		PersonTokens: personTokens, RequirePersonToken: o.person.require, BackupDir: backups, LatentHitFMR: o.latentHitFMR}
 	if !insecureMode {
 		cfg.Revoked = pki.NewRevocations(tlsDir(data)).IsRevoked

@@ -28,14 +28,18 @@ import (
 //
 // Without the line, the freed slot went to whichever request came first,
 // which was nearly always the next search of the station whose search had
-// just ended and freed it: at 16 stations, one identification in ten
-// waited over 17 s and the slowest 55 s, with the RetryInfo alone.
+// just ended and freed it: at 16 stations on 2 cores and 100,000 fingers
+// (`benchmarks load --clients 16`), with the RetryInfo alone one
+// identification in ten waited over 17 s and the slowest 55 s; with the
+// line, p99 11.7 s. The line's places are connections: stations that
+// share one connection (behind a proxy) share one place.
 //
 // Measured with `benchmarks load --overload` on 2 cores, 20,000 fingers,
 // tenprint image identifications at ten times the limit (p99 of admitted
 // searches against one client alone): 2 slots and 2 waiting on the server
 // 4.6×, 2 slots and none waiting 1.7×, 1 slot and 1 waiting 2.1×, 1 slot
-// and none waiting 1.1–1.5×. Hence one slot, and no waiting on the server.
+// and none waiting 1.1–1.5×; with the line, 1.14×. Hence one slot, and no
+// waiting on the server.
 
 // Bounds of the RetryInfo delay: never sooner than minRetryDelay (a
 // refusal is cheap, but not free), never later than maxRetryDelay. The

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -237,9 +238,39 @@ func (l *searchLine) join(conn string, now time.Time, delayAt func(pos int) time
 	return pos, delay
 }
 
-// waiting is the number of places in the line (whorl_searches_waiting).
-func (l *searchLine) waiting() int {
+// waiting is the number of places in the line at now
+// (whorl_searches_waiting).
+func (l *searchLine) waiting(now time.Time) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.prune(now)
 	return len(l.places)
 }
+
+// lineKeeper is a gRPC stats handler that takes a connection's place out
+// of the line when the connection closes: its client is gone, and a
+// freed slot should not wait for it until the place lapses.
+type lineKeeper struct{ line *searchLine }
+
+type connAddrKey struct{}
+
+func (k lineKeeper) TagConn(ctx context.Context, info *stats.ConnTagInfo) context.Context {
+	if info.RemoteAddr == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, connAddrKey{}, info.RemoteAddr.String())
+}
+
+func (k lineKeeper) HandleConn(ctx context.Context, s stats.ConnStats) {
+	if _, end := s.(*stats.ConnEnd); !end {
+		return
+	}
+	if conn, ok := ctx.Value(connAddrKey{}).(string); ok {
+		k.line.mu.Lock()
+		k.line.leave(conn)
+		k.line.mu.Unlock()
+	}
+}
+
+func (lineKeeper) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context { return ctx }
+func (lineKeeper) HandleRPC(context.Context, stats.RPCStats)                       {}

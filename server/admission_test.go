@@ -165,7 +165,7 @@ func TestSearchLineServesTheFirstRefusedFirst(t *testing.T) {
 	assert.Equal(t, maxRetryDelay, refused(y), "the fourth would be 1.1 s: told to come back sooner")
 	s.line.leave(connOf(c))
 	s.line.leave(connOf(y))
-	assert.Equal(t, 2, s.line.waiting())
+	assert.Equal(t, 2, s.line.waiting(clock.Now()))
 	assert.False(t, s.mayStart(connOf(a)), "no slot free: the tap refuses too")
 
 	releaseX()
@@ -174,7 +174,7 @@ func TestSearchLineServesTheFirstRefusedFirst(t *testing.T) {
 	assert.False(t, s.mayStart(connOf(c)), "and not for a newcomer")
 	refused(c)
 	releaseA := admitted(a)
-	assert.Equal(t, 2, s.line.waiting(), "b and c still in line")
+	assert.Equal(t, 2, s.line.waiting(clock.Now()), "b and c still in line")
 
 	releaseA()
 	refused(c)
@@ -186,5 +186,5 @@ func TestSearchLineServesTheFirstRefusedFirst(t *testing.T) {
 	assert.False(t, s.mayStart(connOf(d)), "c still heads the line")
 	clock.t = clock.t.Add(maxRetryDelay + graceFor(maxRetryDelay) + time.Millisecond)
 	admitted(d)()
-	assert.Equal(t, 0, s.line.waiting())
+	assert.Equal(t, 0, s.line.waiting(clock.Now()))
 }

@@ -156,16 +156,16 @@ func New(cfg Config) *Server {
 
 // Interceptors are the server's interceptors, in order: recovery, audit
 // (around everything else, so refusals are recorded too), authorisation,
-// logging, then metrics if given; streams are audited and authorised; and
-// the transport's tap sheds searches beyond the limit before they are read
-// (shed).
+// logging, then metrics if given; streams are audited and authorised; the
+// transport's tap sheds searches beyond the limit before they are read
+// (shed); and a closed connection leaves the line for a search slot.
 func (s *Server) Interceptors(m *Metrics) []grpc.ServerOption {
 	unary := []grpc.UnaryServerInterceptor{s.Recover, s.Audit, s.Authorize, s.LogRequests}
 	if m != nil {
 		unary = append(unary, m.Observe)
 	}
 	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(s.AuditStream, s.AuthorizeStream),
-		grpc.InTapHandle(s.shed)}
+		grpc.InTapHandle(s.shed), grpc.StatsHandler(lineKeeper{&s.line})}
 }
 
 // Register registers the services on a gRPC server.

@@ -106,9 +106,11 @@ func startServerOf(t *testing.T, cfg Config) (*Server, *grpc.ClientConn) {
 // TestSearchAdmissionShedsWithRetryInfo checks admission over the wire:
 // with the slot taken, a search is refused by the transport's tap before
 // its handler runs, with a RetryInfo; as the slot frees, the connection
-// in line is served.
+// in line is served; a connection that closes leaves the line.
 func TestSearchAdmissionShedsWithRetryInfo(t *testing.T) {
-	srv, conn := startServerOf(t, Config{Gallery: &matcher.Gallery{}})
+	// A clock that stands still: places in line never lapse.
+	clock := newFakeClock()
+	srv, conn := startServerOf(t, Config{Gallery: &matcher.Gallery{}, Now: clock.Now})
 	c := whorlv1.NewSearchServiceClient(conn)
 	probe := &whorlv1.IdentifyRequest{Fingers: []*whorlv1.Finger{{Source: &whorlv1.Finger_Template{Template: &whorlv1.Template{
 		Width: 300, Height: 300, X: []float32{10, 50, 90}, Y: []float32{10, 60, 20}, Direction: []float32{0, 1, 2},
@@ -121,11 +123,21 @@ func TestSearchAdmissionShedsWithRetryInfo(t *testing.T) {
 	assert.Equal(t, int64(1), srv.shedCount.Load(), "refused by the tap")
 	d := retryInfo(t, err)
 	assert.True(t, d >= minRetryDelay && d <= maxRetryDelay, "retry in %v", d)
-	assert.Equal(t, 1, srv.line.waiting(), "the connection is in line")
+	assert.Equal(t, 1, srv.line.waiting(clock.Now()), "the connection is in line")
 	release()
 	_, err = c.Identify(context.Background(), probe)
 	require.NoError(t, err, "the connection in line is served once the slot frees")
-	assert.Equal(t, 0, srv.line.waiting())
+	assert.Equal(t, 0, srv.line.waiting(clock.Now()))
+
+	// A client that closes its connection leaves the line at once.
+	release, err = srv.admitSearch(context.Background())
+	require.NoError(t, err)
+	defer release()
+	_, err = c.Identify(context.Background(), probe)
+	require.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+	require.Equal(t, 1, srv.line.waiting(clock.Now()))
+	require.NoError(t, conn.Close())
+	assert.Eventually(t, func() bool { return srv.line.waiting(clock.Now()) == 0 }, 10*time.Second, time.Millisecond, "the closed connection's place is taken out of the line")
 }
 
 func readData(t *testing.T, parts ...string) []byte {

@@ -86,6 +86,10 @@ func Extract(img *Image, opts *ExtractOptions) (Template, error) {
 	}
 	tr := opts.Trace
 	p := newPlane(img)
+	p.tune = &fullPrintTuning
+	if opts.Impression.IsLatent() {
+		p.tune = &latentTuning
+	}
 
 	normalize(p, tr)
 	o := orientationField(p, tr)
@@ -101,7 +105,7 @@ func Extract(img *Image, opts *ExtractOptions) (Template, error) {
 	cands := detectMinutiae(p, skel, o, tr)
 	cands = removeFalseMinutiae(p, cands, m, tr)
 	q := assessQuality(p, cands, o, m, tr)
-	cands = dropWeakMinutiae(cands, tr)
+	cands = dropWeakMinutiae(cands, p.tune.minQuality, tr)
 
 	t := Template{
 		Width:      w,
@@ -126,6 +130,9 @@ type plane struct {
 	bw, bh int // block grid size
 	gray   []uint8
 	f      []float32 // normalised grey levels, w × h
+	// tune holds the constants that differ between full prints and
+	// latents (parameters.go).
+	tune *tuning
 }
 
 func newPlane(img *Image) *plane {
@@ -161,13 +168,14 @@ func toMinutiae(cs []candidate) []Minutia {
 }
 
 // dropWeakMinutiae removes the candidates whose quality is below
-// minMinutiaQuality and passes them to the trace (StageWeak), with their
-// quality, so that an examiner sees why they are not in the template.
-func dropWeakMinutiae(cs []candidate, tr Trace) []candidate {
+// minQuality (minMinutiaQuality, or latentMinMinutiaQuality for latents)
+// and passes them to the trace (StageWeak), with their quality, so that an
+// examiner sees why they are not in the template.
+func dropWeakMinutiae(cs []candidate, minQuality int, tr Trace) []candidate {
 	var weak []RemovedMinutia
 	kept := cs[:0]
 	for _, c := range cs {
-		if int(c.quality) >= minMinutiaQuality {
+		if int(c.quality) >= minQuality {
 			kept = append(kept, c)
 		} else if tr != nil {
 			m := c.minutia()

@@ -14,8 +14,10 @@ import "math"
 //     shorter than bridgeMaxLength, with the other;
 //   - breaks: two endings closer than breakMaxDistance facing each other
 //     (one ridge interrupted by a scar, a pore or dryness);
-//   - the border: minutiae closer than borderMargin to the mask's edge or
-//     the image's, where ridges are cut rather than ended;
+//   - the border: minutiae closer than borderMargin (latentBorderMargin
+//     for latents) to the mask's edge or the image's, where ridges are cut
+//     rather than ended, and, for latents, endings whose ridge runs out of
+//     the mask within latentFadedRange (fadedEnding);
 //   - crowds: pairs closer than minDistance, and clusters of more than
 //     clusterMaxOthers others within clusterRadius.
 func removeFalseMinutiae(p *plane, cs []candidate, m *mask, tr Trace) []candidate {
@@ -57,7 +59,7 @@ func removeFalseMinutiae(p *plane, cs []candidate, m *mask, tr Trace) []candidat
 	}
 	removeBreaks(cs)
 	for i := range cs {
-		if c := &cs[i]; !c.removed() && nearBorder(p, m, c.x, c.y) {
+		if c := &cs[i]; !c.removed() && (nearBorder(p, m, c.x, c.y, p.tune.borderMargin) || fadedEnding(p, m, c)) {
 			c.remove(RemovedBorder)
 		}
 	}
@@ -135,13 +137,35 @@ func removeBreaks(cs []candidate) {
 	}
 }
 
-// nearBorder reports whether (x, y) is within borderMargin of the mask's
-// background or the image's edge, probing eight points on a circle.
-func nearBorder(p *plane, m *mask, x, y int) bool {
-	const r = borderMargin
-	const d = r * 7 / 10 // r/√2
+// nearBorder reports whether (x, y) is within r of the mask's background
+// or the image's edge, probing eight points on a circle.
+func nearBorder(p *plane, m *mask, x, y, r int) bool {
+	d := r * 7 / 10 // r/√2
 	for _, o := range [8][2]int{{r, 0}, {-r, 0}, {0, r}, {0, -r}, {d, d}, {d, -d}, {-d, d}, {-d, -d}} {
 		if !m.in(p, x+o[0], y+o[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// fadedEnding reports whether c is an ending whose ridge, continued past
+// it (against its direction), leaves the mask within p.tune.fadedRange
+// pixels. A latent's ridges do not end at its edge, they fade into the
+// surface, and the skeleton stops where they become too faint: an ending
+// there whose ridge points out of the print is where the deposit ends, not
+// the ridge. Endings that point along the edge or out of it, and
+// bifurcations, are kept. Off (false) when the range is 0, as for full
+// prints, whose edge the larger borderMargin keeps away.
+func fadedEnding(p *plane, m *mask, c *candidate) bool {
+	r := p.tune.fadedRange
+	if r == 0 || c.kind != KindEnding {
+		return false
+	}
+	s, co := math.Sincos(c.dir)
+	ux, uy := -co, s // against the direction, in image coordinates (y down)
+	for d := 2; d <= r; d += 2 {
+		if !m.in(p, c.x+roundInt(float64(d)*ux), c.y+roundInt(float64(d)*uy)) {
 			return true
 		}
 	}

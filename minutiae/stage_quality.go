@@ -13,7 +13,7 @@ type qualities struct {
 // ridge flow (orientation coherence against qualityGoodCoherence), sets each
 // minutia's quality from the mean over its block and the 8 around it,
 // scaled down towards half near the mask's edge (within qualityBorderRange,
-// where ridges are less reliable), and the print's from the mean over the
+// or latentQualityBorderRange for latents, where ridges are less reliable), and the print's from the mean over the
 // mask, scaled down when the mask is smaller than qualityMinArea.
 func assessQuality(p *plane, cs []candidate, o *orientation, m *mask, tr Trace) qualities {
 	nb := p.bw * p.bh
@@ -42,8 +42,9 @@ func assessQuality(p *plane, cs []candidate, o *orientation, m *mask, tr Trace) 
 				k++
 			}
 		}
-		d := borderDistance(p, m, c.x, c.y, qualityBorderRange)
-		edge := 0.5 + 0.5*float64(d-borderMargin)/float64(qualityBorderRange-borderMargin)
+		bm, br := p.tune.borderMargin, p.tune.qualityBorderRange
+		d := borderDistance(p, m, c.x, c.y, bm, br)
+		edge := 0.5 + 0.5*float64(d-bm)/float64(br-bm)
 		edge = min(max(edge, 0.5), 1)
 		c.quality = uint8(min(max(math.Round(float64(s/float32(k))*edge*100), 1), 100))
 	}
@@ -61,11 +62,11 @@ func assessQuality(p *plane, cs []candidate, o *orientation, m *mask, tr Trace) 
 	return q
 }
 
-// borderDistance returns the smallest radius, from borderMargin up to
-// maxR in steps of 4 pixels, at which one of eight probes around (x, y)
-// leaves the mask; maxR when none does.
-func borderDistance(p *plane, m *mask, x, y, maxR int) int {
-	for r := borderMargin; r < maxR; r += 4 {
+// borderDistance returns the smallest radius, from minR up to maxR in
+// steps of 4 pixels, at which one of eight probes around (x, y) leaves the
+// mask; maxR when none does.
+func borderDistance(p *plane, m *mask, x, y, minR, maxR int) int {
+	for r := minR; r < maxR; r += 4 {
 		d := r * 7 / 10
 		for _, o := range [8][2]int{{r, 0}, {-r, 0}, {0, r}, {0, -r}, {d, d}, {d, -d}, {-d, d}, {-d, -d}} {
 			if !m.in(p, x+o[0], y+o[1]) {

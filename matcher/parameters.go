@@ -70,6 +70,28 @@ const (
 // edges, from drifting into a different rotation.
 const maxRotationDrift = math.Pi / 7
 
+// Tolerances of a hand-marked latent probe (impression
+// minutiae.LatentTracing): an examiner places a minutia a few pixels off and
+// reads its direction by eye, to about 10° (the latent suite's
+// simulateMarking models it: 2.5 px and 10° standard deviation), where our
+// extractor's directions on the exemplar vary by a few degrees. An edge's
+// relative angle then varies by about 11° on the marked side alone, and
+// the image probe's tolerances (angleTolerance, maxRotationDrift, tuned
+// for extractor noise) refuse a large share of the marked latent's true
+// edges. The comparison applies the probe's tolerances (see tolerances in
+// compare.go); gallery entries and their edge tables are the same for
+// both.
+const (
+	// markedAngleTolerance is angleTolerance for a marked probe, in root
+	// finding (looking in the neighbouring cells of the edge table, see
+	// findRootsWide) and in growth.
+	markedAngleTolerance = math.Pi / 12
+	// markedRotationDrift is maxRotationDrift for a marked probe.
+	markedRotationDrift = math.Pi / 7
+	// markedIndexAngleTol is indexAngleTol for a marked probe.
+	markedIndexAngleTol = math.Pi / 18
+)
+
 // minSupport is how many matched edges a pair needs to count as supported
 // in the score's paired fraction.
 const minSupport = 1

@@ -53,6 +53,8 @@ type Matcher struct {
 	pairs   []Pair
 	best    []Pair
 	tol     *tolerances // the current comparison's: the probe's
+	// cos and sin are of the current pairing's rotation, for aligned.
+	cos, sin float32
 }
 
 const minutiaeCap = 256
@@ -146,22 +148,32 @@ type tolerances struct {
 	wide bool
 	// index is the first stage's angle tolerance, in 256ths of a turn.
 	index int
+	// edgeDrift, when not 0, is how far an edge's own direction may
+	// differ between the templates from the pairing's rotation, which is
+	// then estimated from edge directions (see edgeRotation).
+	edgeDrift int32
+	// align and alignRel, when align is not 0, bound how far a new pair's
+	// candidate minutia may lie from where the pairing's rotation and the
+	// root put its probe minutia (see aligned): absolute pixels plus a
+	// fraction of its distance from the root.
+	align, alignRel float32
 }
 
-func newTolerances(angle, drift, index float64) *tolerances {
+func newTolerances(angle, drift, index, edgeDrift float64, align, alignRel float32) *tolerances {
 	a := fixedAngle(angle)
 	// invAngle is the inverse of the unrounded tolerance, as the constant
 	// it replaced was: edgeError orders a pairing's growth, and a change in
 	// its last bit changes scores.
 	return &tolerances{angle: a, invAngle: float32(1 / (angle / (2 * math.Pi) * fixedTurn)), drift: fixedAngle(drift),
-		wide: a > angleTolerance16, index: int(math.Round(index / (2 * math.Pi) * 256))}
+		wide: a > angleTolerance16, index: int(math.Round(index / (2 * math.Pi) * 256)), edgeDrift: fixedAngle(edgeDrift),
+		align: align, alignRel: alignRel}
 }
 
 // imageTolerances are those of every probe but a hand-marked latent;
 // markedTolerances those of a marked latent (see markedAngleTolerance).
 var (
-	imageTolerances  = newTolerances(angleTolerance, maxRotationDrift, indexAngleTol)
-	markedTolerances = newTolerances(markedAngleTolerance, markedRotationDrift, markedIndexAngleTol)
+	imageTolerances  = newTolerances(angleTolerance, maxRotationDrift, indexAngleTol, 0, 0, 0)
+	markedTolerances = newTolerances(markedAngleTolerance, markedRotationDrift, markedIndexAngleTol, markedEdgeDrift, markedAlign, markedAlignRel)
 )
 
 // edgeError tells how far apart the shapes of two edges that match are,
@@ -467,6 +479,13 @@ func (m *Matcher) grow(probe, cand *Prepared, r root) int {
 	m.resetPairs()
 	m.heap = m.heap[:0]
 	rotation := cand.points[r.c].dir16 - probe.points[r.p].dir16
+	if m.tol.edgeDrift > 0 {
+		rotation = m.edgeRotation(probe, cand, int(r.p), int(r.c), rotation)
+	}
+	if m.tol.align > 0 {
+		sin, cos := math.Sincos(float64(fromFixed(rotation)))
+		m.cos, m.sin = float32(cos), float32(sin)
+	}
 	edges := m.add(probe, cand, int(r.p), int(r.c), rotation)
 	for len(m.heap) > 0 {
 		c := m.pop()
@@ -476,6 +495,58 @@ func (m *Matcher) grow(probe, cand *Prepared, r root) int {
 		edges += m.add(probe, cand, int(c.p), int(c.c), rotation)
 	}
 	return edges
+}
+
+// edgeRotation estimates a pairing's rotation from its root pair (p, c)
+// by the directions of the edges, not of the minutiae: the mean difference
+// of the edges' own directions between the templates, over the root's
+// neighbour edges that match (within the probe's tolerances, the minutia
+// directions' difference within drift of rotation, their estimate). An
+// edge's direction depends on the positions of its minutiae only, which a
+// hand-marked latent places better than it reads directions. Without a
+// matching edge it returns rotation.
+func (m *Matcher) edgeRotation(probe, cand *Prepared, p, c int, rotation uint16) uint16 {
+	tl := m.tol
+	tol := uint16(tl.angle)
+	pe := probe.neighbors[probe.nbrStart[p]:probe.nbrStart[p+1]]
+	ce := cand.neighbors[cand.nbrStart[c]:cand.nbrStart[c+1]]
+	dp, dc := probe.points[p].dir16, cand.points[c].dir16
+	sum, n := int32(0), int32(0)
+	for i := range pe {
+		e1 := &pe[i]
+		ref, nbr := e1.refAngle+tol, e1.nbrAngle+tol
+		for j := range ce {
+			e2 := &ce[j]
+			dl := e1.length - e2.length
+			if dl > e2.tol || -dl > e2.tol || ref-e2.refAngle > 2*tol || nbr-e2.nbrAngle > 2*tol {
+				continue
+			}
+			if fixedDiff(cand.points[e2.to].dir16-probe.points[e1.to].dir16, rotation) > tl.drift {
+				continue
+			}
+			sum += int32(int16((e2.refAngle + dc) - (e1.refAngle + dp) - rotation))
+			n++
+		}
+	}
+	if n == 0 {
+		return rotation
+	}
+	return rotation + uint16(int16(sum/n))
+}
+
+// aligned tells whether candidate minutia d lies where probe minutia q
+// lands when the probe is turned by the pairing's rotation (m.cos, m.sin)
+// about the root pair and moved onto it: within tolerances.align plus
+// alignRel of q's distance from the root.
+func (m *Matcher) aligned(probe, cand *Prepared, q, d uint8) bool {
+	rp, rc := &probe.points[m.pairs[0].Probe], &cand.points[m.pairs[0].Candidate]
+	a, b := &probe.points[q], &cand.points[d]
+	x, y := a.x-rp.x, a.y-rp.y
+	// Counter-clockwise as viewed, y pointing down.
+	ex, ey := rc.x+x*m.cos+y*m.sin, rc.y-x*m.sin+y*m.cos
+	dx, dy := b.x-ex, b.y-ey
+	tol := m.tol.align + m.tol.alignRel*float32(math.Sqrt(float64(x*x+y*y)))
+	return dx*dx+dy*dy <= tol*tol
 }
 
 // rootDistanceAgrees tells whether probe minutia q and candidate minutia d
@@ -541,7 +612,13 @@ func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) int {
 			if fixedDiff(cand.points[d].dir16-probe.points[q].dir16, rotation) > tl.drift {
 				continue
 			}
+			if tl.edgeDrift > 0 && fixedDiff((e2.refAngle+cand.points[c].dir16)-(e1.refAngle+probe.points[p].dir16), rotation) > tl.edgeDrift {
+				continue
+			}
 			if !m.rootDistanceAgrees(probe, cand, q, d) {
+				continue
+			}
+			if tl.align > 0 && !m.aligned(probe, cand, q, d) {
 				continue
 			}
 			m.push(candidate{err: edgeError(e1, e2, tl.invAngle), p: q, c: d})

@@ -411,7 +411,8 @@ const unsolvedSalt = 0x1A7E
 // finger of the distractor model cut to the areaMin–areaMax share of its
 // minutiae nearest a point of its inner half, then marked as
 // simulateMarking marks (markMiss of them missed, markSpuriousMin to
-// markSpuriousMax spurious ones added within the cut).
+// markSpuriousMax spurious ones added within the cut), labelled a marked
+// latent (LatentTracing) as the markings on file are.
 // A cut left with fewer than two minutiae, which a gallery cannot hold, is
 // drawn again.
 func syntheticLatent(model *distractorModel, rng *rand.Rand) minutiae.Template {
@@ -444,21 +445,16 @@ func cutLatent(t minutiae.Template, rng *rand.Rand) minutiae.Template {
 	keep := max(2, int(math.Ceil((areaMin+(areaMax-areaMin)*rng.Float64())*float64(len(ms)))))
 	cut := byCentre[:min(keep, len(byCentre))]
 	radius := dist(cut[len(cut)-1], px, py)
-	out := minutiae.Template{Width: t.Width, Height: t.Height, Position: minutiae.UnknownFinger, Impression: minutiae.Latent}
+	out := minutiae.Template{Width: t.Width, Height: t.Height, Position: minutiae.UnknownFinger, Impression: minutiae.LatentTracing}
 	for _, m := range cut {
 		if rng.Float64() >= markMiss {
 			m.Quality = 0
 			out.Minutiae = append(out.Minutiae, m)
 		}
 	}
-	for range markSpuriousMin + rng.IntN(markSpuriousMax-markSpuriousMin+1) {
+	for range spuriousMarks(rng) {
 		r, a := radius*math.Sqrt(rng.Float64()), 2*math.Pi*rng.Float64()
-		out.Minutiae = append(out.Minutiae, minutiae.Minutia{
-			X:         float32(clampTo(px+r*math.Cos(a), t.Width)),
-			Y:         float32(clampTo(py+r*math.Sin(a), t.Height)),
-			Direction: minutiae.NormalizeAngle(2 * math.Pi * rng.Float64()),
-			Kind:      minutiae.KindEnding + minutiae.Kind(rng.IntN(2)),
-		})
+		out.Minutiae = append(out.Minutiae, spuriousMark(clampTo(px+r*math.Cos(a), t.Width), clampTo(py+r*math.Sin(a), t.Height), rng))
 	}
 	rng.Shuffle(len(out.Minutiae), func(i, j int) { out.Minutiae[i], out.Minutiae[j] = out.Minutiae[j], out.Minutiae[i] })
 	return out

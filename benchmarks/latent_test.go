@@ -93,7 +93,7 @@ func TestSyntheticLatent(t *testing.T) {
 	for k := range uint64(200) {
 		lt := syntheticLatent(model, rand.New(rand.NewPCG(3, k)))
 		require.GreaterOrEqual(t, len(lt.Minutiae), 2)
-		assert.Equal(t, minutiae.Latent, lt.Impression)
+		assert.Equal(t, minutiae.LatentTracing, lt.Impression)
 		assert.Equal(t, minutiae.UnknownFinger, lt.Position)
 		require.NoError(t, lt.Validate())
 		assert.Equal(t, lt, syntheticLatent(model, rand.New(rand.NewPCG(3, k))), "reproducible")

@@ -259,12 +259,14 @@ func simulateLatent(src *minutiae.Image, rng *rand.Rand) (*latentSim, error) {
 // template our extractor made of the whole source impression: its minutiae
 // that fall in the region, moved as the distortion moved the ridges, with
 // jitter, some missed and a few spurious ones added. The finger's position
-// is unknown, the impression a latent.
+// is unknown, the impression a latent tracing (LatentTracing: marked by
+// hand), as the server labels an examiner's minutiae, so that the matcher
+// compares and calibrates it as a marked latent.
 func simulateMarking(l *latentSim, exemplar minutiae.Template, rng *rand.Rand) minutiae.Template {
 	t := minutiae.Template{
 		Width: l.width, Height: l.height,
 		Position:   minutiae.UnknownFinger,
-		Impression: minutiae.Latent,
+		Impression: minutiae.LatentTracing,
 	}
 	for _, m := range exemplar.Minutiae {
 		px, py := float64(m.X), float64(m.Y)
@@ -279,14 +281,7 @@ func simulateMarking(l *latentSim, exemplar minutiae.Template, rng *rand.Rand) m
 		// direction lands (angles counter-clockwise as viewed, y down).
 		s, c := math.Sincos(float64(m.Direction))
 		ax, ay := l.inverse(px+markDirStep*c, py-markDirStep*s)
-		dir := math.Atan2(qy-ay, ax-qx) + markDirJitter*rng.NormFloat64()
-		x := qx + markJitter*rng.NormFloat64()
-		y := qy + markJitter*rng.NormFloat64()
-		t.Minutiae = append(t.Minutiae, minutiae.Minutia{
-			X: float32(clampTo(x, l.width)), Y: float32(clampTo(y, l.height)),
-			Direction: minutiae.NormalizeAngle(dir),
-			Kind:      m.Kind,
-		})
+		t.Minutiae = append(t.Minutiae, markMinutia(qx, qy, math.Atan2(qy-ay, ax-qx), m.Kind, l.width, l.height, rng))
 	}
 	var region []int
 	for i, in := range l.Region {
@@ -297,13 +292,9 @@ func simulateMarking(l *latentSim, exemplar minutiae.Template, rng *rand.Rand) m
 	if len(region) == 0 {
 		return t
 	}
-	for range markSpuriousMin + rng.IntN(markSpuriousMax-markSpuriousMin+1) {
+	for range spuriousMarks(rng) {
 		i := region[rng.IntN(len(region))]
-		t.Minutiae = append(t.Minutiae, minutiae.Minutia{
-			X: float32(i % l.width), Y: float32(i / l.width),
-			Direction: minutiae.NormalizeAngle(2 * math.Pi * rng.Float64()),
-			Kind:      minutiae.KindEnding + minutiae.Kind(rng.IntN(2)),
-		})
+		t.Minutiae = append(t.Minutiae, spuriousMark(float64(i%l.width), float64(i/l.width), rng))
 	}
 	// An examiner's marks come in no particular order: shuffle, so that
 	// the spurious ones are not recognisable by their place at the end.
@@ -312,6 +303,36 @@ func simulateMarking(l *latentSim, exemplar minutiae.Template, rng *rand.Rand) m
 		t.Minutiae = t.Minutiae[:minutiae.MaxMinutiae]
 	}
 	return t
+}
+
+// markMinutia is an examiner's mark of a minutia of the latent at (x, y)
+// with direction dir: jittered by markJitter and markDirJitter, kept on
+// the image of width w and height h. The marking of the latent suite and
+// of the marked latent calibration (calibrate_latent.go) share it.
+func markMinutia(x, y, dir float64, kind minutiae.Kind, w, h int, rng *rand.Rand) minutiae.Minutia {
+	dir += markDirJitter * rng.NormFloat64()
+	x += markJitter * rng.NormFloat64()
+	y += markJitter * rng.NormFloat64()
+	return minutiae.Minutia{
+		X: float32(clampTo(x, w)), Y: float32(clampTo(y, h)),
+		Direction: minutiae.NormalizeAngle(dir),
+		Kind:      kind,
+	}
+}
+
+// spuriousMarks draws how many spurious minutiae an examiner marks on a
+// latent: markSpuriousMin to markSpuriousMax.
+func spuriousMarks(rng *rand.Rand) int {
+	return markSpuriousMin + rng.IntN(markSpuriousMax-markSpuriousMin+1)
+}
+
+// spuriousMark is a spurious mark at (x, y): a random direction and kind.
+func spuriousMark(x, y float64, rng *rand.Rand) minutiae.Minutia {
+	return minutiae.Minutia{
+		X: float32(x), Y: float32(y),
+		Direction: minutiae.NormalizeAngle(2 * math.Pi * rng.Float64()),
+		Kind:      minutiae.KindEnding + minutiae.Kind(rng.IntN(2)),
+	}
 }
 
 func clampTo(v float64, size int) float64 { return max(0, min(float64(size-1), v)) }

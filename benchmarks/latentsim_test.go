@@ -156,7 +156,7 @@ func TestSimulateMarking(t *testing.T) {
 			}
 		}
 		mk := simulateMarking(l, ex, latentSeed(seed, "marking"))
-		assert.Equal(t, minutiae.Latent, mk.Impression)
+		assert.Equal(t, minutiae.LatentTracing, mk.Impression)
 		assert.Equal(t, minutiae.UnknownFinger, mk.Position)
 		require.NoError(t, mk.Validate(), "seed %d", seed)
 		// Jitter may carry a mark a few pixels past the region's edge:

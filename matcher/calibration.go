@@ -1,6 +1,11 @@
 package matcher
 
-import "math"
+import (
+	"math"
+	"slices"
+
+	"github.com/whorlafis/whorl/minutiae"
+)
 
 // calibrationPoint is one point of the score → FMR table: the fraction of
 // impostor comparisons that scored at least Score.
@@ -51,13 +56,53 @@ func LatentThresholdAtFMR(fmr float64, probeMinutiae int) (threshold float64, ok
 	return latentCalibrationFor(probeMinutiae).threshold(fmr)
 }
 
-// LatentFMRResolution is the smallest FMR that every latent size class
-// states from measurement: one over the impostor comparisons of the class
-// measured on the fewest. Below it a class's FMRs are only bounds, so a
-// threshold below it is never met by latents of that class.
+// MarkedLatentFMR is LatentFMR for a latent whose minutiae an examiner
+// marked by hand (impression minutiae.LatentTracing). Such a probe is
+// compared with wider tolerances (see markedAngleTolerance), which let
+// impostors pair more minutiae too, so its scores have their own tables,
+// measured by `go run ./benchmarks calibrate --latent` on crops of the
+// prints given the latent suite's marking noise
+// (calibration_marked_table.go).
+func MarkedLatentFMR(score float64, probeMinutiae int) float64 {
+	return markedCalibrationFor(probeMinutiae).fmr(score)
+}
+
+// MarkedLatentThresholdAtFMR is ThresholdAtFMR for a marked latent of
+// probeMinutiae minutiae.
+func MarkedLatentThresholdAtFMR(fmr float64, probeMinutiae int) (threshold float64, ok bool) {
+	return markedCalibrationFor(probeMinutiae).threshold(fmr)
+}
+
+// ProbeFMR is the FMR of a score of a comparison with probe as the probe,
+// read with the calibration its impression calls for: MarkedLatentFMR for
+// a hand-marked latent (LatentTracing), LatentFMR for any other latent,
+// FMR for a print.
+func ProbeFMR(score float64, probe minutiae.Template) float64 {
+	switch {
+	case probe.Impression == minutiae.LatentTracing:
+		return MarkedLatentFMR(score, len(probe.Minutiae))
+	case probe.Impression.IsLatent():
+		return LatentFMR(score, len(probe.Minutiae))
+	}
+	return FMR(score)
+}
+
+// latentFMR is ProbeFMR for a prepared latent probe.
+func (p *Prepared) latentFMR(score float64) float64 {
+	if p.marked {
+		return MarkedLatentFMR(score, len(p.points))
+	}
+	return LatentFMR(score, len(p.points))
+}
+
+// LatentFMRResolution is the smallest FMR that every latent size class,
+// of image and of marked latents, states from measurement: one over the
+// impostor comparisons of the class measured on the fewest. Below it a
+// class's FMRs are only bounds, so a threshold below it is never met by
+// latents of that class.
 func LatentFMRResolution() float64 {
 	r := 0.0
-	for _, c := range latentCalibration {
+	for _, c := range slices.Concat(latentCalibration, markedCalibration) {
 		r = max(r, 1/float64(c.impostors))
 	}
 	return r
@@ -72,7 +117,17 @@ type latentClass struct {
 }
 
 func latentCalibrationFor(probeMinutiae int) calibration {
-	for _, c := range latentCalibration {
+	return classFor(latentCalibration, probeMinutiae)
+}
+
+func markedCalibrationFor(probeMinutiae int) calibration {
+	return classFor(markedCalibration, probeMinutiae)
+}
+
+// classFor returns the table of the class of a probe's size, or the
+// full-print table for a probe larger than every class.
+func classFor(classes []latentClass, probeMinutiae int) calibration {
+	for _, c := range classes {
 		if probeMinutiae <= c.maxMinutiae {
 			return c.table
 		}

@@ -52,6 +52,9 @@ type Matcher struct {
 	support [minutiaeCap]uint8 // per probe minutia: matched edges at it
 	pairs   []Pair
 	best    []Pair
+	tol     *tolerances // the current comparison's: the probe's
+	// cos and sin are of the current pairing's rotation, for aligned.
+	cos, sin float32
 }
 
 const minutiaeCap = 256
@@ -70,6 +73,7 @@ func NewMatcher() *Matcher {
 		votes:   make([]uint16, minutiaeCap*minutiaeCap),
 		covered: make([]bool, minutiaeCap*minutiaeCap),
 		roots:   make([]root, 0, maxRoots),
+		tol:     imageTolerances,
 		hot:     make([]uint16, minutiaeCap*minutiaeCap),
 		matches: make([]uint32, matchBuf),
 		heap:    make([]candidate, 0, 1024),
@@ -119,22 +123,68 @@ func fixedDiff(a, b uint16) int32 {
 	return d
 }
 
+// fixedAngle converts an angle in radians to fixed point, unwrapped.
+func fixedAngle(a float64) int32 { return int32(math.Round(a / (2 * math.Pi) * fixedTurn)) }
+
 // maxRotationDrift16 is maxRotationDrift in fixed point.
-var maxRotationDrift16 = int32(math.Round(maxRotationDrift / (2 * math.Pi) * fixedTurn))
+var maxRotationDrift16 = fixedAngle(maxRotationDrift)
 
 // angleTolerance16 is angleTolerance in fixed point.
-var angleTolerance16 = int32(math.Round(angleTolerance / (2 * math.Pi) * fixedTurn))
+var angleTolerance16 = fixedAngle(angleTolerance)
 
-const invAngleTolerance16 = 1 / (angleTolerance / (2 * math.Pi) * fixedTurn)
+// tolerances are the angle tolerances of a comparison, in fixed point: the
+// probe's (see Prepared.tolerances). The candidate's edge table is filed
+// for angleTolerance whatever the probe.
+type tolerances struct {
+	// angle is the tolerated difference of each relative angle of an edge
+	// (angleTolerance), invAngle its inverse for edgeError.
+	angle    int32
+	invAngle float32
+	// drift is maxRotationDrift.
+	drift int32
+	// wide is set when angle exceeds angleTolerance16, for which the edge
+	// table files its edges: root finding must then look in the
+	// neighbouring cells too (findRootsWide).
+	wide bool
+	// index is the first stage's angle tolerance, in 256ths of a turn.
+	index int
+	// edgeDrift, when not 0, is how far an edge's own direction may
+	// differ between the templates from the pairing's rotation, which is
+	// then estimated from edge directions (see edgeRotation).
+	edgeDrift int32
+	// align and alignRel, when align is not 0, bound how far a new pair's
+	// candidate minutia may lie from where the pairing's rotation and the
+	// root put its probe minutia (see aligned): absolute pixels plus a
+	// fraction of its distance from the root.
+	align, alignRel float32
+}
+
+func newTolerances(angle, drift, index, edgeDrift float64, align, alignRel float32) *tolerances {
+	a := fixedAngle(angle)
+	// invAngle is the inverse of the unrounded tolerance, as the constant
+	// it replaced was: edgeError orders a pairing's growth, and a change in
+	// its last bit changes scores.
+	return &tolerances{angle: a, invAngle: float32(1 / (angle / (2 * math.Pi) * fixedTurn)), drift: fixedAngle(drift),
+		wide: a > angleTolerance16, index: int(math.Round(index / (2 * math.Pi) * 256)), edgeDrift: fixedAngle(edgeDrift),
+		align: align, alignRel: alignRel}
+}
+
+// imageTolerances are those of every probe but a hand-marked latent;
+// markedTolerances those of a marked latent (see markedAngleTolerance).
+var (
+	imageTolerances  = newTolerances(angleTolerance, maxRotationDrift, indexAngleTol, 0, 0, 0)
+	markedTolerances = newTolerances(markedAngleTolerance, markedRotationDrift, markedIndexAngleTol, markedEdgeDrift, markedAlign, markedAlignRel)
+)
 
 // edgeError tells how far apart the shapes of two edges that match are,
-// from 0 for identical up to 3 at the limit of every tolerance.
-func edgeError(a, b *edge) float32 {
+// from 0 for identical up to 3 at the limit of every tolerance (invAngle
+// is the inverse of the angle tolerance).
+func edgeError(a, b *edge, invAngle float32) float32 {
 	dl := a.length - b.length
 	if dl < 0 {
 		dl = -dl
 	}
-	return dl/b.tol + float32(fixedDiff(a.refAngle, b.refAngle)+fixedDiff(a.nbrAngle, b.nbrAngle))*invAngleTolerance16
+	return dl/b.tol + float32(fixedDiff(a.refAngle, b.refAngle)+fixedDiff(a.nbrAngle, b.nbrAngle))*invAngle
 }
 
 // Compare compares a probe with a candidate. The returned Pairs belong to
@@ -153,7 +203,12 @@ func (m *Matcher) Compare(probe, cand *Prepared) Result {
 	if np < 2 || nc < 2 {
 		return Result{}
 	}
-	m.findRoots(probe, cand)
+	m.tol = probe.tolerances()
+	if m.tol.wide {
+		m.findRootsWide(probe, cand)
+	} else {
+		m.findRoots(probe, cand)
+	}
 	covered := m.covered[:np*nc]
 	clear(covered)
 	bestScore := 0.0
@@ -232,7 +287,7 @@ func (m *Matcher) findRoots(probe, cand *Prepared) {
 	cs := cand.cellStart
 	// An angle difference d is within tolerance when uint16(d + tol) <= 2·tol:
 	// one subtraction and one unsigned compare, no absolute value.
-	tol := uint16(angleTolerance16)
+	tol := uint16(m.tol.angle)
 	for i := range probe.lookups {
 		pe := &probe.lookups[i]
 		bucket := cand.rootEdges[cs[pe.cell]:cs[pe.cell+1]]
@@ -256,13 +311,79 @@ func (m *Matcher) findRoots(probe, cand *Prepared) {
 		}
 	}
 	vote()
+	m.selectRoots(hot[:nhot], nc)
+}
+
+// findRootsWide is findRoots for a probe whose angle tolerance is wider
+// than the edge table's filing (tolerances.wide): each probe edge looks in
+// every angle cell its tolerance overlaps, and counts there only the
+// entries whose own cells those are, so that an entry filed in several
+// cells votes once.
+func (m *Matcher) findRootsWide(probe, cand *Prepared) {
+	nc := len(cand.points)
+	clear(m.votes[:len(probe.points)*nc])
+	votes := (*[minutiaeCap * minutiaeCap]uint16)(m.votes)
+	hot := (*[minutiaeCap * minutiaeCap]uint16)(m.hot)
+	nhot := 0
+	cs := cand.cellStart
+	tol := uint16(m.tol.angle)
+	for i := range probe.lookups {
+		pe := &probe.lookups[i]
+		lcell := int(pe.cell) / (rootAngleBins * rootAngleBins)
+		a0, _ := angleCells(pe.refAngle - tol)
+		a1, _ := angleCells(pe.refAngle + tol)
+		b0, _ := angleCells(pe.nbrAngle - tol)
+		b1, _ := angleCells(pe.nbrAngle + tol)
+		ref, nbr := pe.refAngle+tol, pe.nbrAngle+tol
+		kf, kt := int(pe.from)*nc, int(pe.to)*nc
+		for a := a0; ; a = (a + 1) % rootAngleBins {
+			for b := b0; ; b = (b + 1) % rootAngleBins {
+				cell := (lcell*rootAngleBins+a)*rootAngleBins + b
+				for j := cs[cell]; j < cs[cell+1]; j++ {
+					ce := &cand.rootEdges[j]
+					if ce.length > pe.hi {
+						break // the bucket is sorted by length
+					}
+					if ce.length < pe.lo || ref-ce.refAngle > 2*tol || nbr-ce.nbrAngle > 2*tol {
+						continue
+					}
+					if ca, _ := angleCells(ce.refAngle); ca != a {
+						continue
+					}
+					if cb, _ := angleCells(ce.nbrAngle); cb != b {
+						continue
+					}
+					for _, k := range [2]uint16{uint16(kf + int(ce.from)), uint16(kt + int(ce.to))} {
+						v := votes[k] + 1
+						votes[k] = v
+						if v == minRootVotes {
+							hot[uint16(nhot)] = k
+							nhot++
+						}
+					}
+				}
+				if b == b1 {
+					break
+				}
+			}
+			if a == a1 {
+				break
+			}
+		}
+	}
+	m.selectRoots(hot[:nhot], nc)
+}
+
+// selectRoots fills m.roots from the pairs that reached minRootVotes.
+func (m *Matcher) selectRoots(hot []uint16, nc int) {
+	votes := (*[minutiaeCap * minutiaeCap]uint16)(m.votes)
 	// The maxRoots best by insertion: most votes first, ties in the order
 	// of the probe's and then the candidate's minutiae, which is the order
 	// of the pair index k. So one uint32 key, votes above and k reversed
 	// below, orders the pairs: the greater key goes first.
 	var keys [maxRoots]uint32
 	nkeys := 0
-	for _, k := range hot[:nhot] {
+	for _, k := range hot {
 		key := uint32(votes[k])<<16 | uint32(^k)
 		if nkeys == maxRoots {
 			if key <= keys[maxRoots-1] {
@@ -358,6 +479,13 @@ func (m *Matcher) grow(probe, cand *Prepared, r root) int {
 	m.resetPairs()
 	m.heap = m.heap[:0]
 	rotation := cand.points[r.c].dir16 - probe.points[r.p].dir16
+	if m.tol.edgeDrift > 0 {
+		rotation = m.edgeRotation(probe, cand, int(r.p), int(r.c), rotation)
+	}
+	if m.tol.align > 0 {
+		sin, cos := math.Sincos(float64(fromFixed(rotation)))
+		m.cos, m.sin = float32(cos), float32(sin)
+	}
 	edges := m.add(probe, cand, int(r.p), int(r.c), rotation)
 	for len(m.heap) > 0 {
 		c := m.pop()
@@ -367,6 +495,58 @@ func (m *Matcher) grow(probe, cand *Prepared, r root) int {
 		edges += m.add(probe, cand, int(c.p), int(c.c), rotation)
 	}
 	return edges
+}
+
+// edgeRotation estimates a pairing's rotation from its root pair (p, c)
+// by the directions of the edges, not of the minutiae: the mean difference
+// of the edges' own directions between the templates, over the root's
+// neighbour edges that match (within the probe's tolerances, the minutia
+// directions' difference within drift of rotation, their estimate). An
+// edge's direction depends on the positions of its minutiae only, which a
+// hand-marked latent places better than it reads directions. Without a
+// matching edge it returns rotation.
+func (m *Matcher) edgeRotation(probe, cand *Prepared, p, c int, rotation uint16) uint16 {
+	tl := m.tol
+	tol := uint16(tl.angle)
+	pe := probe.neighbors[probe.nbrStart[p]:probe.nbrStart[p+1]]
+	ce := cand.neighbors[cand.nbrStart[c]:cand.nbrStart[c+1]]
+	dp, dc := probe.points[p].dir16, cand.points[c].dir16
+	sum, n := int32(0), int32(0)
+	for i := range pe {
+		e1 := &pe[i]
+		ref, nbr := e1.refAngle+tol, e1.nbrAngle+tol
+		for j := range ce {
+			e2 := &ce[j]
+			dl := e1.length - e2.length
+			if dl > e2.tol || -dl > e2.tol || ref-e2.refAngle > 2*tol || nbr-e2.nbrAngle > 2*tol {
+				continue
+			}
+			if fixedDiff(cand.points[e2.to].dir16-probe.points[e1.to].dir16, rotation) > tl.drift {
+				continue
+			}
+			sum += int32(int16((e2.refAngle + dc) - (e1.refAngle + dp) - rotation))
+			n++
+		}
+	}
+	if n == 0 {
+		return rotation
+	}
+	return rotation + uint16(int16(sum/n))
+}
+
+// aligned tells whether candidate minutia d lies where probe minutia q
+// lands when the probe is turned by the pairing's rotation (m.cos, m.sin)
+// about the root pair and moved onto it: within tolerances.align plus
+// alignRel of q's distance from the root.
+func (m *Matcher) aligned(probe, cand *Prepared, q, d uint8) bool {
+	rp, rc := &probe.points[m.pairs[0].Probe], &cand.points[m.pairs[0].Candidate]
+	a, b := &probe.points[q], &cand.points[d]
+	x, y := a.x-rp.x, a.y-rp.y
+	// Counter-clockwise as viewed, y pointing down.
+	ex, ey := rc.x+x*m.cos+y*m.sin, rc.y-x*m.sin+y*m.cos
+	dx, dy := b.x-ex, b.y-ey
+	tol := m.tol.align + m.tol.alignRel*float32(math.Sqrt(float64(x*x+y*y)))
+	return dx*dx+dy*dy <= tol*tol
 }
 
 // rootDistanceAgrees tells whether probe minutia q and candidate minutia d
@@ -390,7 +570,8 @@ func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) int {
 	m.cToP[c] = int16(p)
 	m.pairs = append(m.pairs, Pair{Probe: p, Candidate: c})
 	edges := 0
-	tol := uint16(angleTolerance16)
+	tl := m.tol
+	tol := uint16(tl.angle)
 	pe := probe.neighbors[probe.nbrStart[p]:probe.nbrStart[p+1]]
 	ce := cand.neighbors[cand.nbrStart[c]:cand.nbrStart[c+1]]
 	for i := range pe {
@@ -428,13 +609,19 @@ func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) int {
 			if m.cToP[d] >= 0 {
 				continue
 			}
-			if fixedDiff(cand.points[d].dir16-probe.points[q].dir16, rotation) > maxRotationDrift16 {
+			if fixedDiff(cand.points[d].dir16-probe.points[q].dir16, rotation) > tl.drift {
+				continue
+			}
+			if tl.edgeDrift > 0 && fixedDiff((e2.refAngle+cand.points[c].dir16)-(e1.refAngle+probe.points[p].dir16), rotation) > tl.edgeDrift {
 				continue
 			}
 			if !m.rootDistanceAgrees(probe, cand, q, d) {
 				continue
 			}
-			m.push(candidate{err: edgeError(e1, e2), p: q, c: d})
+			if tl.align > 0 && !m.aligned(probe, cand, q, d) {
+				continue
+			}
+			m.push(candidate{err: edgeError(e1, e2, tl.invAngle), p: q, c: d})
 		}
 	}
 	return edges

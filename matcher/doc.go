@@ -72,6 +72,15 @@
 //     pairs of its pairs whose distances agree in both templates (a check
 //     of global shape the local growth cannot make), which pushes down
 //     impostor pairings that only hold together locally.
+//   - Hand-marked latents: a probe of impression minutiae.LatentTracing (the
+//     server gives it to minutiae an examiner submits) has directions read
+//     by eye, to about 10°. It is compared with wider angle tolerances
+//     (markedAngleTolerance; root finding then looks in the neighbouring
+//     cells of the candidate's table, findRootsWide), its pairing's rotation
+//     is taken from the directions of the root's edges, which depend on the
+//     minutiae's positions only, and a new pair must lie where that rotation
+//     about the root puts it. Its scores are read with their own calibration
+//     (MarkedLatentFMR). Every other probe is compared as before.
 //
 // All tunable constants are in parameters.go.
 //

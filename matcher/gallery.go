@@ -155,7 +155,7 @@ func newFinger(t minutiae.Template, latentFile bool) (finger, error) {
 	p := Prepare(t)
 	f := finger{position: t.Position, points: appendGalleryPoints(nil, p), edges: appendIndexEdges(nil, p)}
 	if latentFile {
-		f.latent = prepareLatent(f.points)
+		f.latent = prepareLatent(f.points, t.Impression)
 	}
 	return f, nil
 }

@@ -178,16 +178,12 @@ type probeIndex struct {
 	filed, dropped int
 }
 
-// indexAngleTolerance is the first stage's angle tolerance in 256ths of a
-// turn.
-var indexAngleTolerance = int(math.Round(indexAngleTol / (2 * math.Pi) * 256))
-
 // newProbeIndex files every edge of the probe (each minutia's
 // indexProbeNeighbors nearest) in every cell that a gallery edge matching
 // it within tolerance can fall in.
 func newProbeIndex(p *Prepared) *probeIndex {
 	x := new(probeIndex)
-	tol := indexAngleTolerance
+	tol := p.tolerances().index // indexAngleTol, or a marked latent's
 	pts := appendGalleryPoints(nil, p)
 	const angleMask = indexAngleCells - 1
 	for i := range p.points {

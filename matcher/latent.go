@@ -49,8 +49,7 @@ func (g *Gallery) SearchLatent(ctx context.Context, probe minutiae.Template, opt
 	if q == nil {
 		return nil, ErrNoMinutiae
 	}
-	n := len(probe.Minutiae)
-	q.fmr = func(score float64) float64 { return LatentFMR(score, n) }
+	q.fmr = q.prepared.latentFMR
 	q.shortlist = shortlistSize{MinLatentShortlist, LatentShortlistFraction}
 	elig := ^eligible(0)
 	if len(opt.Positions) > 0 {
@@ -99,8 +98,14 @@ func (g *Gallery) SearchReverse(ctx context.Context, exemplar minutiae.Template,
 		if h.score <= 0 {
 			break
 		}
-		e := &s.segs[h.seg].entries[h.entry]
-		if fmr := LatentFMR(h.score, int(e.nPoints)); fmr <= maxFMR {
+		// A latent file keeps each latent prepared, marked or not; another
+		// gallery's entries are read as image latents (its points do not
+		// say how they were made).
+		fmr := LatentFMR(h.score, int(s.segs[h.seg].entries[h.entry].nPoints))
+		if v := &s.segs[h.seg]; v.latents != nil {
+			fmr = v.latents[h.entry].latentFMR(h.score)
+		}
+		if fmr <= maxFMR {
 			kept = append(kept, found{h, fmr})
 		}
 	}

@@ -70,6 +70,64 @@ const (
 // edges, from drifting into a different rotation.
 const maxRotationDrift = math.Pi / 7
 
+// Tolerances of a hand-marked latent probe (impression
+// minutiae.LatentTracing): an examiner places a minutia a few pixels off and
+// reads its direction by eye, to about 10° (the latent suite's
+// simulateMarking models it: 2.5 px and 10° standard deviation), where our
+// extractor's directions vary by a few degrees. An edge's relative angle
+// then varies by about 11° on the marked side alone, and the image probe's
+// tolerances (angleTolerance, maxRotationDrift, tuned for extractor noise)
+// refuse a large share of a marked latent's true edges. A comparison
+// applies its probe's tolerances (tolerances in compare.go); gallery
+// entries and their edge tables are the same for both kinds of probe.
+//
+// Measured with `go run ./benchmarks calibrate --latent` on FVC2002 DB1-4
+// (marked crops against other impressions of their finger, FNMR at FMR
+// 1e-3 by size class ≤8, 9-11, 12-15, 16-30 minutiae, each setting
+// against its own impostors), starting from the image tolerances: 92.0,
+// 79.4, 67.1, 53.7%. Angle 20°: 92.2, 77.7, 64.5, 48.4; 25°: 92.6, 78.5,
+// 64.6, 45.8; 20° and drift 35°: 91.6, 76.2, 61.8, 46.4; 25° and drift
+// 45°: 92.2, 76.6, 60.7, 41.9; 25°, drift 35° and the edge rotation
+// (markedEdgeDrift 12°): 91.0, 74.3, 59.9, 43.4; and the alignment check
+// (markedAlign 10 px + 5%), the settings kept: 90.1, 73.5, 58.3, 44.4
+// (at 1e-4: 95.7, 83.4, 70.7, 56.5, against 96.7, 88.6, 77.7, 63.3); at 15
+// px + 7%: 90.6, 74.3, 59.6, 43.2. More roots (25) or more root neighbours
+// on the probe's side (8, 9) gained nothing; smoothing the marked
+// directions with their neighbours' lost. What remains is mostly the
+// marking's missed and spurious minutiae, which no tolerance recovers: on
+// 12 crops a print of DB1 and DB3 against every other print of the set
+// (pooled sizes), FNMR at FMR 1e-3 is 79% marked with these settings
+// (84% with the image tolerances), 67% without the missed minutiae, 70%
+// without the spurious ones, 77% without the direction jitter, 75%
+// without the position jitter, and 56% for the crops unmarked.
+const (
+	// markedAngleTolerance is angleTolerance for a marked probe, in root
+	// finding (which then looks in the neighbouring cells of the edge
+	// table, see findRootsWide) and in growth.
+	markedAngleTolerance = 25 * math.Pi / 180
+	// markedRotationDrift is maxRotationDrift for a marked probe, measured
+	// from the rotation the edges give (see markedEdgeDrift).
+	markedRotationDrift = 35 * math.Pi / 180
+	// markedEdgeDrift: a marked probe's pairing takes its rotation from
+	// the directions of the root's matching edges, which depend on the
+	// minutiae's positions only, rather than from the root's minutia
+	// directions (see edgeRotation); an edge that proposes a new pair must
+	// turn by that rotation within markedEdgeDrift.
+	markedEdgeDrift = 12 * math.Pi / 180
+	// markedAlign and markedAlignRel: a marked probe's new pair must lie
+	// where the pairing's rotation about the root puts it, within
+	// markedAlign pixels plus markedAlignRel of its distance from the root
+	// (see aligned): positions are what an examiner marks best.
+	markedAlign    = 10
+	markedAlignRel = 0.05
+	// markedIndexAngleTol is indexAngleTol for a marked probe: the first
+	// stage's votes need the wider angle too. Measured with `go run
+	// ./benchmarks latent --gallery 20000 --unsolved 0 DB1_B DB2_B DB3_B`
+	// (the settings above; marked rank-1, 10, 100): π/18 (the image
+	// probe's) 44.3, 50.5, 57.6%; π/12 45.2, 52.9, 62.9%.
+	markedIndexAngleTol = math.Pi / 12
+)
+
 // minSupport is how many matched edges a pair needs to count as supported
 // in the score's paired fraction.
 const minSupport = 1

@@ -99,6 +99,20 @@ type Prepared struct {
 	// as the probe, its score counts the share of its own minutiae paired
 	// (see score).
 	latent bool
+	// marked marks a latent whose minutiae an examiner marked by hand
+	// (impression minutiae.LatentTracing): compared as the probe, its
+	// comparisons apply the marked tolerances (see markedAngleTolerance)
+	// and its scores are read with the marked latent calibration.
+	marked bool
+}
+
+// tolerances returns the angle tolerances of comparisons with p as the
+// probe.
+func (p *Prepared) tolerances() *tolerances {
+	if p.marked {
+		return markedTolerances
+	}
+	return imageTolerances
 }
 
 // Len returns the number of minutiae in the prepared template.
@@ -151,6 +165,7 @@ func Prepare(t minutiae.Template) *Prepared {
 		rootEdges: carve[tableEdge](buf, atRootEdges, entries),
 		lookups:   carve[lookup](buf, atLookups, nr),
 		latent:    t.Impression.IsLatent(),
+		marked:    t.Impression == minutiae.LatentTracing,
 	}
 	copy(p.points, s.points[:n])
 	copy(p.nbrStart, s.nbrStart[:n+1])

@@ -28,6 +28,9 @@ func TestPrepareMatchesReference(t *testing.T) {
 	t.Run("synthetic", func(t *testing.T) {
 		for name, tpl := range syntheticCases() {
 			requireSamePrepared(t, name, referencePrepare(tpl), Prepare(tpl))
+			// A marked latent is prepared alike, marked.
+			tpl.Impression = minutiae.LatentTracing
+			requireSamePrepared(t, name+" marked", referencePrepare(tpl), Prepare(tpl))
 		}
 	})
 	t.Run("FVC2002", func(t *testing.T) {
@@ -196,13 +199,16 @@ func requireSamePrepared(t *testing.T, name string, want, got *Prepared) {
 	if want.latent != got.latent {
 		diffs = append(diffs, fmt.Sprintf("latent: want %v, got %v", want.latent, got.latent))
 	}
+	if want.marked != got.marked {
+		diffs = append(diffs, fmt.Sprintf("marked: want %v, got %v", want.marked, got.marked))
+	}
 	if len(diffs) > 0 {
 		t.Fatalf("%s: Prepare differs from referencePrepare:\n%s", name, strings.Join(diffs, "\n"))
 	}
 	// The check above must see every field: fail here when Prepared gains
 	// one, so that it is added.
-	if n := reflect.TypeFor[Prepared]().NumField(); n != 7 {
-		t.Fatalf("Prepared has %d fields; requireSamePrepared compares 7", n)
+	if n := reflect.TypeFor[Prepared]().NumField(); n != 8 {
+		t.Fatalf("Prepared has %d fields; requireSamePrepared compares 8", n)
 	}
 }
 
@@ -270,7 +276,7 @@ func referencePrepare(t minutiae.Template) *Prepared {
 	if len(ms) > minutiae.MaxMinutiae {
 		ms = ms[:minutiae.MaxMinutiae]
 	}
-	p := &Prepared{points: make([]point, len(ms)), latent: t.Impression.IsLatent()}
+	p := &Prepared{points: make([]point, len(ms)), latent: t.Impression.IsLatent(), marked: t.Impression == minutiae.LatentTracing}
 	for i, m := range ms {
 		dir := minutiae.NormalizeAngle(float64(m.Direction))
 		p.points[i] = point{x: m.X, y: m.Y, dir: dir, dir16: toFixed(float64(dir)), kind: m.Kind}

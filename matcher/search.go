@@ -438,16 +438,21 @@ func (s *snapshot) prepared(seg int32, entry uint32, latent bool) *Prepared {
 	}
 	e := &v.entries[entry]
 	if latent {
-		return prepareLatent(v.points[e.points : e.points+uint32(e.nPoints)])
+		return prepareLatent(v.points[e.points:e.points+uint32(e.nPoints)], minutiae.Latent)
 	}
 	return Prepare(galleryTemplate(v.points[e.points:e.points+uint32(e.nPoints)], nil))
 }
 
 // prepareLatent prepares a latent file's entry for comparison as the
-// probe, from the points the gallery keeps.
-func prepareLatent(pts []galleryPoint) *Prepared {
+// probe, from the points the gallery keeps and the latent's impression
+// (Latent unless it was marked by hand, LatentTracing; the points do not
+// keep it).
+func prepareLatent(pts []galleryPoint, impression minutiae.Impression) *Prepared {
 	t := galleryTemplate(pts, nil)
-	t.Impression = minutiae.Latent
+	t.Impression = impression
+	if !impression.IsLatent() {
+		t.Impression = minutiae.Latent
+	}
 	return Prepare(t)
 }
 
@@ -466,7 +471,7 @@ func (s *snapshot) candidate(q *query, h hit) Candidate {
 	if q.reverse {
 		// The entry was the probe: its size decides the calibration, and
 		// the pairs are turned round to index the query as Probe.
-		c.FMR = LatentFMR(h.score, len(entry.points))
+		c.FMR = entry.latentFMR(h.score)
 		if h.score > 0 {
 			c.Pairs = Compare(entry, q.prepared).Pairs
 			for i, p := range c.Pairs {

@@ -293,6 +293,14 @@ func (s *Server) latentTemplate(ctx context.Context, v violations, field string,
 	if t.Impression == minutiae.UnknownImpression {
 		t.Impression = minutiae.Latent
 	}
+	if p.GetTemplate() != nil {
+		// Minutiae given, not an image: an examiner's, marked or corrected
+		// by hand. As a latent tracing the matcher compares them with the
+		// tolerances of hand-marked directions and reads their scores with
+		// the marked calibration; the impression is stored with the
+		// latent, so the unsolved file treats it alike after a restart.
+		t.Impression = minutiae.LatentTracing
+	}
 	if region := p.GetRegion(); len(region) > 0 {
 		kept := t.Minutiae[:0:0]
 		for _, m := range t.Minutiae {

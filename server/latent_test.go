@@ -184,6 +184,11 @@ func TestLatentWorkflowOverTheWire(t *testing.T) {
 	}})
 	require.NoError(t, err)
 	assert.Less(t, len(marked.Latent.Template.X), len(ex.Template.X), "the region keeps some minutiae")
+	// Minutiae given are an examiner's: a latent tracing, so the matcher
+	// compares and calibrates them as marked by hand; an image's are not.
+	assert.Equal(t, whorlv1.ImpressionType_IMPRESSION_TYPE_LATENT_TRACING, marked.Latent.Template.ImpressionType)
+	assert.Equal(t, whorlv1.ImpressionType_IMPRESSION_TYPE_LATENT, reg.Latent.Template.ImpressionType)
+
 	for _, x := range marked.Latent.Template.X {
 		assert.LessOrEqual(t, x, float32(150))
 	}
@@ -235,6 +240,18 @@ func TestLatentWorkflowOverTheWire(t *testing.T) {
 	assert.Equal(t, whorlv1.FingerPosition(2), found.Candidates[0].Position)
 	for _, p := range found.Candidates[0].Pairs {
 		assert.Less(t, int(p.Probe), len(found.Template.X))
+	}
+	// So do the examiner's minutiae of the latent, searched as marked by
+	// hand: a latent tracing, read with the marked calibration.
+	marks, err := whorlv1.NewExtractionServiceClient(ls.conns[RoleExaminer]).Extract(ctx, &whorlv1.ExtractRequest{Image: &whorlv1.Image{Data: cropPNG(t, "101_2.tif", 200, 220)}})
+	require.NoError(t, err)
+	byMarks, err := examiner.SearchLatent(ctx, &whorlv1.SearchLatentRequest{Probe: &whorlv1.LatentProbe{Template: marks.Template}, Top: 3})
+	require.NoError(t, err)
+	assert.Equal(t, whorlv1.ImpressionType_IMPRESSION_TYPE_LATENT_TRACING, byMarks.Template.ImpressionType)
+	require.NotEmpty(t, byMarks.Candidates)
+	assert.Equal(t, "person-101", byMarks.Candidates[0].SubjectId)
+	for _, c := range byMarks.Candidates {
+		assert.InDelta(t, matcher.MarkedLatentFMR(c.Score, len(byMarks.Template.X)), c.Fmr, 1e-12)
 	}
 	// A position hint that excludes the finger finds nothing of it.
 	hinted, err := examiner.SearchLatent(ctx, &whorlv1.SearchLatentRequest{Probe: &whorlv1.LatentProbe{

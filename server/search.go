@@ -106,13 +106,10 @@ func (s *Server) Compare(ctx context.Context, req *whorlv1.CompareRequest) (*who
 	if err != nil {
 		return nil, err
 	}
-	// A latent probe (by its impression type) is scored and calibrated as
-	// latent searches score it.
+	// A latent probe (by its impression type, a latent tracing as marked
+	// by hand) is scored and calibrated as latent searches score it.
 	r := matcher.Compare(matcher.Prepare(ts[0]), matcher.Prepare(ts[1]))
-	fmr := matcher.FMR(r.Score)
-	if ts[0].Impression.IsLatent() {
-		fmr = matcher.LatentFMR(r.Score, len(ts[0].Minutiae))
-	}
+	fmr := matcher.ProbeFMR(r.Score, ts[0])
 	resp := &whorlv1.CompareResponse{Score: r.Score, Fmr: fmr, Pairs: pairs(r.Pairs)}
 	if resp.ProbeTemplate, err = ts[0].ToProto(); err != nil {
 		return nil, status.Errorf(codes.Internal, "probe template: %v", err)

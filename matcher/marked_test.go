@@ -1,0 +1,216 @@
+package matcher
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/whorlafis/whorl/minutiae"
+)
+
+// marked is t as an examiner would mark it: each minutia moved by about
+// 2.5 pixels and turned by about 10°, as the latent suite's marking
+// noise; the impression a latent tracing.
+func marked(rng *rand.Rand, t minutiae.Template) minutiae.Template {
+	out := t
+	out.Impression = minutiae.LatentTracing
+	out.Minutiae = make([]minutiae.Minutia, len(t.Minutiae))
+	for i, m := range t.Minutiae {
+		m.X += float32(2.5 * rng.NormFloat64())
+		m.Y += float32(2.5 * rng.NormFloat64())
+		m.Direction = minutiae.NormalizeAngle(float64(m.Direction) + 10*math.Pi/180*rng.NormFloat64())
+		out.Minutiae[i] = m
+	}
+	return out
+}
+
+// referenceRootsWide is findRootsWide written plainly: every probe lookup
+// against every distinct edge of the candidate's table (an edge is filed
+// in several cells), within the probe's tolerances.
+func referenceRootsWide(probe, cand *Prepared) []root {
+	tol := probe.tolerances().angle
+	nc := len(cand.points)
+	type pair struct{ from, to uint8 }
+	seen := map[pair]bool{}
+	var edges []tableEdge
+	for _, ce := range cand.rootEdges {
+		if !seen[pair{ce.from, ce.to}] {
+			seen[pair{ce.from, ce.to}] = true
+			edges = append(edges, ce)
+		}
+	}
+	votes := make([]int, len(probe.points)*nc)
+	for _, pe := range probe.lookups {
+		for _, ce := range edges {
+			if ce.length < pe.lo || ce.length > pe.hi ||
+				fixedDiff(pe.refAngle, ce.refAngle) > tol || fixedDiff(pe.nbrAngle, ce.nbrAngle) > tol {
+				continue
+			}
+			votes[int(pe.from)*nc+int(ce.from)]++
+			votes[int(pe.to)*nc+int(ce.to)]++
+		}
+	}
+	var roots []root
+	for v := len(probe.lookups) * 2; v >= minRootVotes && len(roots) < maxRoots; v-- {
+		for k, n := range votes {
+			if n == v && len(roots) < maxRoots {
+				roots = append(roots, root{votes: uint16(n), p: uint8(k / nc), c: uint8(k % nc)})
+			}
+		}
+	}
+	return roots
+}
+
+// A marked probe's root finding, wider than the edge table's filing, finds
+// every matching edge once, as the plain reference does.
+func TestFindRootsWideMatchesReference(t *testing.T) {
+	require.True(t, markedTolerances.wide, "the marked angle tolerance is wider than the table's")
+	rng := rand.New(rand.NewPCG(31, 32))
+	m := NewMatcher()
+	for range 40 {
+		a := syntheticTemplate(rng, 10+rng.IntN(60))
+		b := distorted(rng, a)
+		if rng.IntN(2) == 0 {
+			b = syntheticTemplate(rng, 10+rng.IntN(60))
+		}
+		p, c := Prepare(marked(rng, a)), Prepare(b)
+		require.True(t, p.marked)
+		m.tol = p.tolerances()
+		m.findRootsWide(p, c)
+		want := referenceRootsWide(p, c)
+		if len(want) == 0 {
+			require.Empty(t, m.roots)
+			continue
+		}
+		require.Equal(t, want, m.roots)
+	}
+}
+
+// Only a latent tracing is compared as marked; every other impression
+// keeps the image tolerances.
+func TestMarkedProbeByImpression(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	tpl := syntheticTemplate(rng, 20)
+	for imp := minutiae.Impression(0); imp <= minutiae.LatentLift; imp++ {
+		tpl.Impression = imp
+		p := Prepare(tpl)
+		assert.Equal(t, imp == minutiae.LatentTracing, p.marked, "impression %v", imp)
+		if imp == minutiae.LatentTracing {
+			assert.Same(t, markedTolerances, p.tolerances())
+		} else {
+			assert.Same(t, imageTolerances, p.tolerances())
+		}
+	}
+}
+
+func TestMarkedLatentFMR(t *testing.T) {
+	for _, n := range []int{5, 8, 10, 14, 30} {
+		assert.Equal(t, 1.0, MarkedLatentFMR(0, n))
+		prev := 1.0
+		for s := 5.0; s < 60; s += 5 {
+			f := MarkedLatentFMR(s, n)
+			assert.LessOrEqual(t, f, prev, "%d minutiae, score %v", n, s)
+			prev = f
+		}
+		th, ok := MarkedLatentThresholdAtFMR(1e-3, n)
+		require.True(t, ok)
+		assert.InDelta(t, 1e-3, MarkedLatentFMR(th, n), 2e-4, "%d minutiae", n)
+	}
+	assert.Equal(t, FMR(20), MarkedLatentFMR(20, 1000))
+	// The resolution covers the marked classes too.
+	for _, c := range markedCalibration {
+		assert.GreaterOrEqual(t, LatentFMRResolution(), 1/float64(c.impostors))
+	}
+}
+
+func TestProbeFMR(t *testing.T) {
+	tpl := minutiae.Template{Minutiae: make([]minutiae.Minutia, 10)}
+	for _, c := range []struct {
+		imp  minutiae.Impression
+		want float64
+	}{
+		{minutiae.LivePlain, FMR(30)},
+		{minutiae.Latent, LatentFMR(30, 10)},
+		{minutiae.LatentLift, LatentFMR(30, 10)},
+		{minutiae.LatentTracing, MarkedLatentFMR(30, 10)},
+	} {
+		tpl.Impression = c.imp
+		assert.Equal(t, c.want, ProbeFMR(30, tpl), "impression %v", c.imp)
+	}
+}
+
+// A marked latent is searched with the marked tolerances and its FMRs are
+// the marked calibration's, forwards and in the reverse search; and on
+// latents marked with an examiner's noise the marked mode finds more mates
+// first than the image mode does.
+func TestSearchMarkedLatent(t *testing.T) {
+	if _, err := os.Stat(dataDir); err != nil {
+		t.Skipf("reference data absent (%s): skipping", dataDir)
+	}
+	var g Gallery
+	fillGallery(t, &g, rand.New(rand.NewPCG(3, 4)), 500)
+	file := Gallery{LatentFile: true}
+	sizes := map[string]int{} // latent on file → its minutiae
+	rng := rand.New(rand.NewPCG(35, 36))
+	for i := range 300 {
+		s := syntheticTemplate(rng, 6+rng.IntN(10))
+		s.Impression = minutiae.LatentTracing
+		key := Key{Subject: fmt.Sprintf("synthetic-%d", i)}
+		require.NoError(t, file.Add(key, s))
+		sizes[key.Subject] = len(s.Minutiae)
+	}
+	for _, set := range latentSets {
+		for f := 101; f <= 110; f++ {
+			tpl := loadISO(t, set, fmt.Sprintf("%d_1", f))
+			require.NoError(t, g.AddSubject(fmt.Sprintf("%s-%d", set, f), []minutiae.Template{tpl}))
+		}
+	}
+	ctx := context.Background()
+	rank1 := map[minutiae.Impression]int{}
+	probes := 0
+	for _, set := range latentSets {
+		for f := 101; f <= 110; f++ {
+			mate := fmt.Sprintf("%s-%d", set, f)
+			latent := marked(rng, latentOf(loadISO(t, set, fmt.Sprintf("%d_2", f)), 0.4))
+			probes++
+			for _, imp := range []minutiae.Impression{minutiae.Latent, minutiae.LatentTracing} {
+				latent.Impression = imp
+				got, err := g.SearchLatent(ctx, latent, LatentOptions{Top: 10})
+				require.NoError(t, err)
+				require.NotEmpty(t, got)
+				want := LatentFMR(got[0].Score, len(latent.Minutiae))
+				if imp == minutiae.LatentTracing {
+					want = MarkedLatentFMR(got[0].Score, len(latent.Minutiae))
+				}
+				assert.InDelta(t, want, got[0].FMR, 1e-12)
+				if got[0].Key.Subject == mate {
+					rank1[imp]++
+				}
+			}
+			latent.Impression = minutiae.LatentTracing
+			require.NoError(t, file.Add(Key{Subject: "latent-" + mate}, latent))
+			sizes["latent-"+mate] = len(latent.Minutiae)
+		}
+	}
+	t.Logf("marked latents first: %d of %d searched as marked, %d as images", rank1[minutiae.LatentTracing], probes, rank1[minutiae.Latent])
+	assert.Greater(t, rank1[minutiae.LatentTracing], rank1[minutiae.Latent])
+
+	// The reverse search reads each latent on file with its own
+	// calibration: the marked one, by the latent's size.
+	for _, set := range latentSets {
+		hits, err := file.SearchReverse(ctx, loadISO(t, set, "103_1"), 1, 20)
+		require.NoError(t, err)
+		require.NotEmpty(t, hits)
+		for _, h := range hits {
+			n, ok := sizes[h.Key.Subject]
+			require.True(t, ok, h.Key.Subject)
+			assert.InDelta(t, MarkedLatentFMR(h.Score, n), h.FMR, 1e-12, h.Key.Subject)
+		}
+	}
+}

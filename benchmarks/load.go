@@ -165,7 +165,7 @@ FVC2002 set with images, then drives it from concurrent clients with the
 	probeFingers := fs.Int("probe-fingers", 10, "fingers of an identification probe (10: tenprint)")
 	fillClients := fs.Int("fill-clients", 16, "concurrent clients filling the gallery")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic gallery and the request mix")
-	serveArgs := fs.String("serve-args", "", "further flags for whorl serve, space-separated (e.g. \"--search-queue 0\")")
+	serveArgs := fs.String("serve-args", "", "further flags for whorl serve, space-separated (e.g. \"--flow-window 0\")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

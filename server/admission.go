@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
@@ -92,7 +93,21 @@ func (c *searchClock) start(now func() time.Time) (end func()) {
 func (c *searchClock) averagePerSlot(slots int) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.average / time.Duration(max(slots, 1))
+	return c.averageLocked() / time.Duration(max(slots, 1))
+}
+
+// firstSearchEstimate stands for the average search time until a search
+// has ended: refused callers are not told to poll every few milliseconds
+// while the first search runs.
+const firstSearchEstimate = 250 * time.Millisecond
+
+// averageLocked is the average search time, or firstSearchEstimate before
+// any search ended. The caller holds c.mu.
+func (c *searchClock) averageLocked() time.Duration {
+	if c.average == 0 {
+		return firstSearchEstimate
+	}
+	return c.average
 }
 
 // retryAfter estimates how long until a slot frees: the average search
@@ -103,7 +118,8 @@ func (c *searchClock) averagePerSlot(slots int) time.Duration {
 func (c *searchClock) retryAfter(now time.Time) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := c.average / 20
+	average := c.averageLocked()
+	d := average / 20
 	if len(c.started) > 0 {
 		oldest := c.started[0]
 		for _, s := range c.started[1:] {
@@ -111,7 +127,7 @@ func (c *searchClock) retryAfter(now time.Time) time.Duration {
 				oldest = s
 			}
 		}
-		if left := c.average - now.Sub(oldest); left > d {
+		if left := average - now.Sub(oldest); left > d {
 			d = left
 		}
 	}
@@ -127,20 +143,32 @@ func busy(delay time.Duration, format string, args ...any) error {
 	return st.Err()
 }
 
-// connOf names the connection a request came on: the line's key.
-func connOf(ctx context.Context) string {
-	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		return p.Addr.String()
+// connOf names the connection a request came on, the line's key, and
+// says whether it may have a place in line: only a client that presented
+// a verified certificate (or any, on a server without authentication),
+// so that a stranger cannot open connections to stand in line ahead of
+// the stations; a stranger's search is refused by Authorize anyway.
+func (s *Server) connOf(ctx context.Context) (conn string, placed bool) {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return "", false
 	}
-	return ""
+	if tlsInfo, ok := p.AuthInfo.(credentials.TLSInfo); ok {
+		return p.Addr.String(), len(tlsInfo.State.VerifiedChains) > 0
+	}
+	return p.Addr.String(), s.noAuth
 }
 
 // admitSearch takes a search slot if one is free and it is this
 // connection's turn (the line is empty or the connection heads it), and
 // leaves the line; else the connection keeps or takes its place in the
-// line and the search is refused with the place's RetryInfo.
+// line and the search is refused with the place's RetryInfo. A caller
+// that has gone takes no place.
 func (s *Server) admitSearch(ctx context.Context) (release func(), err error) {
-	conn := connOf(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, contextStatus(ctx, err)
+	}
+	conn, placed := s.connOf(ctx)
 	now := s.now()
 	s.line.mu.Lock()
 	defer s.line.mu.Unlock()
@@ -152,7 +180,7 @@ func (s *Server) admitSearch(ctx context.Context) (release func(), err error) {
 		default:
 		}
 	}
-	return nil, s.refuseSearch(conn, now)
+	return nil, s.refuseSearch(conn, placed, now)
 }
 
 // mayStart is the transport tap's check: whether a search arriving on conn
@@ -165,16 +193,23 @@ func (s *Server) mayStart(conn string) bool {
 	return len(s.searches) < cap(s.searches) && s.line.turn(conn, now)
 }
 
-// refuseSearch puts conn in the line (or keeps its place) and returns the
-// refusal, with the delay until its place's turn: the running searches'
-// expected end, plus an average search per slot for each place ahead.
-// The caller holds s.line.mu.
-func (s *Server) refuseSearch(conn string, now time.Time) error {
+// refuseSearch puts conn in the line (or keeps its place) when it may
+// have one and the line has room, and returns the refusal, with the delay
+// until its place's turn: the running searches' expected end, plus an
+// average search per slot for each place ahead. Without a place, the
+// delay is maxRetryDelay. The caller holds s.line.mu.
+func (s *Server) refuseSearch(conn string, placed bool, now time.Time) error {
 	first, each := s.running.retryAfter(now), s.running.averagePerSlot(cap(s.searches))
-	pos, delay := s.line.join(conn, now, func(pos int) time.Duration {
-		return min(first+time.Duration(pos)*each, maxRetryDelay)
-	})
-	return busy(delay, "%d searches running, place %d in line: retry in %v", cap(s.searches), pos+1, delay.Round(time.Millisecond))
+	pos, delay, ok := -1, maxRetryDelay, false
+	if placed {
+		pos, delay, ok = s.line.join(conn, now, func(pos int) time.Duration {
+			return min(first+time.Duration(pos)*each, maxRetryDelay)
+		})
+	}
+	if !ok {
+		return busy(delay, "all %d search slots taken: retry in %v", cap(s.searches), delay)
+	}
+	return busy(delay, "all %d search slots taken, place %d in line: retry in %v", cap(s.searches), pos+1, delay.Round(time.Millisecond))
 }
 
 // searchStarted clocks a search that has its slot; the returned function
@@ -187,9 +222,13 @@ func (s *Server) searchStarted() (release func()) {
 	}
 }
 
+// maxLine bounds the line: beyond it a refused search gets no place (and
+// the longest delay). Places are connections of certified stations; a
+// line that long is a misconfiguration or an attack, not a booking day.
+const maxLine = 1024
+
 // searchLine is the line of connections whose searches were refused, in
-// the order of their first refusal. Its length is bounded by the
-// connections the server holds (one place each).
+// the order of their first refusal, at most maxLine.
 type searchLine struct {
 	mu     sync.Mutex
 	places []place
@@ -227,15 +266,19 @@ func (l *searchLine) leave(conn string) {
 // join gives conn a place at the back of the line, or keeps the one it
 // has, and returns its position (0 heads the line) and the delay
 // delayAt gives for it; the place is kept for that delay and its grace.
-func (l *searchLine) join(conn string, now time.Time, delayAt func(pos int) time.Duration) (pos int, delay time.Duration) {
+// A full line (maxLine) gives no new place: ok is false.
+func (l *searchLine) join(conn string, now time.Time, delayAt func(pos int) time.Duration) (pos int, delay time.Duration, ok bool) {
 	pos = slices.IndexFunc(l.places, func(p place) bool { return p.conn == conn })
 	if pos < 0 {
+		if len(l.places) >= maxLine {
+			return -1, 0, false
+		}
 		pos = len(l.places)
 		l.places = append(l.places, place{conn: conn})
 	}
 	delay = delayAt(pos)
 	l.places[pos].expires = now.Add(delay + graceFor(delay))
-	return pos, delay
+	return pos, delay, true
 }
 
 // waiting is the number of places in the line at now

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
@@ -27,7 +30,8 @@ func TestRetryAfterEstimatesWhenASlotFrees(t *testing.T) {
 		running  []time.Duration // ages of the searches running at the end
 		want     time.Duration
 	}{
-		{"nothing measured, nothing running", nil, nil, minRetryDelay},
+		{"nothing measured, nothing running", nil, nil, firstSearchEstimate / 20},
+		{"nothing measured, one running for 100 ms", nil, []time.Duration{100 * time.Millisecond}, firstSearchEstimate - 100*time.Millisecond},
 		{"one 400 ms search, nothing running", []time.Duration{400 * time.Millisecond}, nil, 20 * time.Millisecond},
 		{"one running for 100 ms of 400", []time.Duration{400 * time.Millisecond}, []time.Duration{100 * time.Millisecond}, 300 * time.Millisecond},
 		{"the oldest running counts", []time.Duration{400 * time.Millisecond}, []time.Duration{50 * time.Millisecond, 250 * time.Millisecond}, 150 * time.Millisecond},
@@ -75,19 +79,19 @@ func TestRefusedSearchSaysWhenToRetry(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
 	s := New(Config{Gallery: &matcher.Gallery{}, Now: clock.Now})
 	assert.Equal(t, 1, cap(s.searches), "one search at a time by default")
-	release, err := s.admitSearch(context.Background())
+	release, err := s.admitSearch(fromConn("a"))
 	require.NoError(t, err)
 	clock.t = clock.t.Add(600 * time.Millisecond)
 	release()
 
-	release, err = s.admitSearch(context.Background())
+	release, err = s.admitSearch(fromConn("a"))
 	require.NoError(t, err)
 	clock.t = clock.t.Add(200 * time.Millisecond)
-	_, err = s.admitSearch(context.Background())
+	_, err = s.admitSearch(fromConn("bb"))
 	assert.Equal(t, 400*time.Millisecond, retryInfo(t, err), "the running search has 400 of its 600 ms to go")
 	release()
-	_, err = s.admitSearch(context.Background())
-	assert.NoError(t, err, "a freed slot admits again")
+	_, err = s.admitSearch(fromConn("bb"))
+	assert.NoError(t, err, "a freed slot admits the connection in line")
 }
 
 func TestEachFinger(t *testing.T) {
@@ -130,9 +134,52 @@ func TestEachFinger(t *testing.T) {
 	})
 }
 
-// fromConn is a request context arriving on the connection named addr.
+// fromConn is a request context arriving on the connection named addr,
+// from a client whose certificate was verified.
 func fromConn(addr string) context.Context {
-	return peer.NewContext(context.Background(), &peer.Peer{Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: len(addr) * 1000}})
+	return peer.NewContext(context.Background(), &peer.Peer{
+		Addr:     &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: len(addr) * 1000},
+		AuthInfo: credentials.TLSInfo{State: tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{{}}}}},
+	})
+}
+
+// fromStranger is a request context from a TLS client without a
+// certificate.
+func fromStranger(port int) context.Context {
+	return peer.NewContext(context.Background(), &peer.Peer{
+		Addr:     &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port},
+		AuthInfo: credentials.TLSInfo{},
+	})
+}
+
+// TestOnlyCertifiedCallersStandInLine: a client without a verified
+// certificate, or one that has gone, is refused without a place; the line
+// holds at most maxLine places.
+func TestOnlyCertifiedCallersStandInLine(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	s := New(Config{Gallery: &matcher.Gallery{}, Now: clock.Now})
+	release, err := s.admitSearch(fromConn("a"))
+	require.NoError(t, err)
+	defer release()
+
+	_, err = s.admitSearch(fromStranger(1))
+	assert.Equal(t, maxRetryDelay, retryInfo(t, err), "no place: the longest delay")
+	assert.Equal(t, 0, s.line.waiting(clock.Now()), "a stranger takes no place")
+
+	gone, cancel := context.WithCancel(fromConn("bb"))
+	cancel()
+	_, err = s.admitSearch(gone)
+	assert.Equal(t, codes.Canceled, status.Code(err), "%v", err)
+	assert.Equal(t, 0, s.line.waiting(clock.Now()), "a caller that has gone takes no place")
+
+	for i := range maxLine + 5 {
+		_, err := s.admitSearch(peer.NewContext(context.Background(), &peer.Peer{
+			Addr:     &net.TCPAddr{IP: net.IPv4(10, 0, byte(i>>8), byte(i)), Port: 1},
+			AuthInfo: credentials.TLSInfo{State: tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{{}}}}},
+		}))
+		require.Equal(t, codes.ResourceExhausted, status.Code(err))
+	}
+	assert.Equal(t, maxLine, s.line.waiting(clock.Now()), "the line is bounded")
 }
 
 func TestSearchLineServesTheFirstRefusedFirst(t *testing.T) {
@@ -163,15 +210,15 @@ func TestSearchLineServesTheFirstRefusedFirst(t *testing.T) {
 	assert.Equal(t, 800*time.Millisecond, refused(c))
 	y := fromConn("yyyyyy")
 	assert.Equal(t, maxRetryDelay, refused(y), "the fourth would be 1.1 s: told to come back sooner")
-	s.line.leave(connOf(c))
-	s.line.leave(connOf(y))
+	s.line.leave(s.connOfName(c))
+	s.line.leave(s.connOfName(y))
 	assert.Equal(t, 2, s.line.waiting(clock.Now()))
-	assert.False(t, s.mayStart(connOf(a)), "no slot free: the tap refuses too")
+	assert.False(t, s.mayStart(s.connOfName(a)), "no slot free: the tap refuses too")
 
 	releaseX()
 	refused(b) // b comes back first, but a is ahead
-	assert.True(t, s.mayStart(connOf(a)), "the freed slot waits for a")
-	assert.False(t, s.mayStart(connOf(c)), "and not for a newcomer")
+	assert.True(t, s.mayStart(s.connOfName(a)), "the freed slot waits for a")
+	assert.False(t, s.mayStart(s.connOfName(c)), "and not for a newcomer")
 	refused(c)
 	releaseA := admitted(a)
 	assert.Equal(t, 2, s.line.waiting(clock.Now()), "b and c still in line")
@@ -183,8 +230,28 @@ func TestSearchLineServesTheFirstRefusedFirst(t *testing.T) {
 
 	// c does not come back: its place lapses after its delay and grace,
 	// and then a newcomer is served.
-	assert.False(t, s.mayStart(connOf(d)), "c still heads the line")
+	assert.False(t, s.mayStart(s.connOfName(d)), "c still heads the line")
 	clock.t = clock.t.Add(maxRetryDelay + graceFor(maxRetryDelay) + time.Millisecond)
 	admitted(d)()
 	assert.Equal(t, 0, s.line.waiting(clock.Now()))
+}
+
+// connOfName is the line's key of a request context.
+func (s *Server) connOfName(ctx context.Context) string {
+	conn, _ := s.connOf(ctx)
+	return conn
+}
+
+// TestEachFingerTurnsAPanicIntoInternal: a finger whose extraction panics
+// fails its request with Internal, and the server keeps its tokens.
+func TestEachFingerTurnsAPanicIntoInternal(t *testing.T) {
+	s := New(Config{Gallery: &matcher.Gallery{}})
+	err := s.eachFinger(context.Background(), 4, func(i int) error {
+		if i == 1 {
+			panic("a decoder met bytes it was not written for")
+		}
+		return nil
+	})
+	assert.Equal(t, codes.Internal, status.Code(err), "%v", err)
+	assert.Empty(t, s.extractors, "every token given back")
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -101,6 +102,11 @@ func (s *Server) convert(ctx context.Context, v violations, fingers ...namedFing
 // server run one search at a time (Config.MaxSearches) without leaving
 // cores idle.
 //
+// A panic in do (a decoder meeting bytes it was not written for) is the
+// finger's Internal error, logged with its stack as Recover logs a
+// handler's: it happens on eachFinger's goroutines, which the handler's
+// recovery does not reach.
+//
 // It returns the error of the lowest-numbered finger that failed, as a
 // loop would: fingers are taken in order, and after a failure no new one
 // is started but those already taken finish. A done ctx stops it between
@@ -124,12 +130,7 @@ func (s *Server) eachFinger(ctx context.Context, n int, do func(i int) error) er
 					failed.Store(true)
 					return
 				}
-				if err := ctx.Err(); err != nil {
-					errs[i] = contextStatus(ctx, err)
-				} else {
-					errs[i] = do(i)
-				}
-				<-s.extractors
+				errs[i] = s.extractOne(ctx, i, do)
 				if errs[i] != nil {
 					failed.Store(true)
 				}
@@ -143,4 +144,20 @@ func (s *Server) eachFinger(ctx context.Context, n int, do func(i int) error) er
 		}
 	}
 	return nil
+}
+
+// extractOne runs do(i) holding an extractor token, which it gives back
+// however do ends, a panic included.
+func (s *Server) extractOne(ctx context.Context, i int, do func(i int) error) (err error) {
+	defer func() {
+		<-s.extractors
+		if r := recover(); r != nil {
+			s.log.Error("panic extracting a finger", "finger", i, "panic", r, "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "internal error")
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return contextStatus(ctx, err)
+	}
+	return do(i)
 }

@@ -38,7 +38,7 @@ func (s *Server) NewMetrics() *Metrics {
 			func() float64 { return float64(len(s.searches)) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "whorl_searches_waiting", Help: "Connections in line for a search slot (refused, to be served first when they come back)."},
 			func() float64 { return float64(s.line.waiting(s.now())) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "whorl_shed_total", Help: "Searches refused before their request was read, every search slot being taken."},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "whorl_shed_total", Help: "Searches refused before their request was read: every search slot taken, or another connection ahead in line."},
 			func() float64 { return float64(s.shedCount.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "whorl_extractions_running", Help: "Image decodes and extractions running now."},
 			func() float64 { return float64(len(s.extractions)) }),

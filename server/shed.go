@@ -6,7 +6,7 @@ import (
 	"google.golang.org/grpc/tap"
 )
 
-// searchMethods are the RPCs that take a search slot (admit(s.searches)).
+// searchMethods are the RPCs that take a search slot (admitSearch).
 var searchMethods = map[string]bool{
 	"/whorl.v1.SearchService/Identify":     true,
 	"/whorl.v1.LatentService/SearchLatent": true,
@@ -32,11 +32,11 @@ func (s *Server) shed(ctx context.Context, info *tap.Info) (context.Context, err
 	if !searchMethods[info.FullMethodName] {
 		return ctx, nil
 	}
-	if conn := connOf(ctx); !s.mayStart(conn) {
+	if conn, placed := s.connOf(ctx); !s.mayStart(conn) {
 		s.shedCount.Add(1)
 		s.line.mu.Lock()
 		defer s.line.mu.Unlock()
-		return nil, s.refuseSearch(conn, s.now())
+		return nil, s.refuseSearch(conn, placed, s.now())
 	}
 	return ctx, nil
 }

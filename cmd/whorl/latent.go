@@ -192,7 +192,7 @@ func parseMinutiaeJSON(data []byte) (*whorlv1.Template, error) {
 	if len(f.Minutiae) > minutiae.MaxMinutiae {
 		return nil, fmt.Errorf("%d minutiae, at most %d", len(f.Minutiae), minutiae.MaxMinutiae)
 	}
-	t := &whorlv1.Template{Width: f.Width, Height: f.Height, Quality: f.Quality, ImpressionType: whorlv1.ImpressionType_IMPRESSION_TYPE_LATENT}
+	t := &whorlv1.Template{Width: f.Width, Height: f.Height, Quality: f.Quality, ImpressionType: whorlv1.ImpressionType_IMPRESSION_TYPE_LATENT_TRACING}
 	for i, m := range f.Minutiae {
 		if m.X == nil || m.Y == nil || m.Direction == nil {
 			return nil, fmt.Errorf("minutia %d: x, y and direction are required", i)

@@ -50,7 +50,7 @@ const shutdownGrace = 30 * time.Second
 const maxStreams = 16
 
 // defaultFlowWindow is serve's HTTP/2 flow-control window of a request:
-// HTTP/2's own initial window, kept fixed. A client sends up to the window
+// 64 KiB, about HTTP/2's own initial window (65,535 bytes), kept fixed. A client sends up to the window
 // of a request before the server can refuse it, and the server reads and
 // decrypts all of it even so: with gRPC's estimated window, which grows to
 // megabytes on a fast link, every search refused under overload cost its

@@ -219,6 +219,9 @@ func (s *Server) searchStarted() (release func()) {
 	return func() {
 		end()
 		<-s.searches
+		s.line.mu.Lock()
+		s.line.freed(s.now())
+		s.line.mu.Unlock()
 	}
 }
 
@@ -237,7 +240,30 @@ type searchLine struct {
 // place is one connection's place in the line.
 type place struct {
 	conn    string
+	due     time.Time // when its connection was told to come back
 	expires time.Time // dropped when its connection is not back by then
+}
+
+// lateHold is how long a freed slot waits for the head of the line when
+// the head is already late (past its due time): a client that comes back
+// late has most likely given up, and a slot held for its full grace stays
+// idle for up to a second and a half.
+const lateHold = 50 * time.Millisecond
+
+// freed is told that a slot has just freed: a late head keeps its place
+// only lateHold longer.
+func (l *searchLine) freed(now time.Time) {
+	l.prune(now)
+	if len(l.places) > 0 && now.After(l.places[0].due) {
+		l.places[0].expires = minTime(l.places[0].expires, now.Add(lateHold))
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // graceFor is how long past its delay a place is kept: clients come back
@@ -277,6 +303,7 @@ func (l *searchLine) join(conn string, now time.Time, delayAt func(pos int) time
 		l.places = append(l.places, place{conn: conn})
 	}
 	delay = delayAt(pos)
+	l.places[pos].due = now.Add(delay)
 	l.places[pos].expires = now.Add(delay + graceFor(delay))
 	return pos, delay, true
 }

@@ -255,3 +255,34 @@ func TestEachFingerTurnsAPanicIntoInternal(t *testing.T) {
 	assert.Equal(t, codes.Internal, status.Code(err), "%v", err)
 	assert.Empty(t, s.extractors, "every token given back")
 }
+
+// TestALateHeadHoldsAFreedSlotBriefly: when a slot frees and the head of
+// the line is past the time it was told to come back, it keeps its place
+// only lateHold longer; a head not yet due keeps its full grace.
+func TestALateHeadHoldsAFreedSlotBriefly(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	s := New(Config{Gallery: &matcher.Gallery{}, Now: clock.Now})
+	a, b, c := fromConn("a"), fromConn("bb"), fromConn("ccc")
+
+	release, err := s.admitSearch(a)
+	require.NoError(t, err)
+	_, err = s.admitSearch(b)
+	delay := retryInfo(t, err)
+	clock.t = clock.t.Add(delay / 2)
+	release() // b is not due yet: its place stands for its delay and grace
+	clock.t = clock.t.Add(delay/2 + lateHold + time.Millisecond)
+	_, err = s.admitSearch(c)
+	require.Equal(t, codes.ResourceExhausted, status.Code(err), "b still heads the line")
+	release, err = s.admitSearch(b)
+	require.NoError(t, err)
+
+	_, err = s.admitSearch(c)
+	delay = retryInfo(t, err)
+	clock.t = clock.t.Add(delay + time.Millisecond)
+	release() // c is late: the freed slot waits lateHold for it
+	clock.t = clock.t.Add(lateHold + time.Millisecond)
+	release, err = s.admitSearch(a)
+	require.NoError(t, err, "c's place lapsed")
+	release()
+	assert.Equal(t, 0, s.line.waiting(clock.Now()))
+}

@@ -40,8 +40,8 @@ import (
 // tenprint image identifications at ten times the limit (p99 of admitted
 // searches against one client alone): 2 slots and 2 waiting on the server
 // 4.6×, 2 slots and none waiting 1.7×, 1 slot and 1 waiting 2.1×, 1 slot
-// and none waiting 1.1–1.5×; with the line, 1.14×. Hence one slot, and no
-// waiting on the server.
+// and none waiting 1.1–1.5×; with the line, 1.12–1.35× over four runs.
+// Hence one slot, and no waiting on the server.
 
 // Bounds of the RetryInfo delay: never sooner than minRetryDelay (a
 // refusal is cheap, but not free), never later than maxRetryDelay. The

@@ -167,27 +167,18 @@ func measureLatent(cfg latentConfig) (latentRun, error) {
 
 	// The protocol: impression 1 of each finger is its exemplar, enrolled;
 	// every other impression of a finger whose exemplar enrolled is made
-	// into a latent, impression-major so that --limit spreads over fingers.
+	// into a latent (latentSources).
 	var mates []int
-	mateIndex := map[string]int{}
 	for i, s := range prints {
 		if !s.failed && s.impression == 1 {
-			mateIndex[subjectOf(s)] = len(mates)
 			mates = append(mates, i)
 		}
 	}
-	var sources []int
-	skipped := 0
-	for imp := 2; imp <= impressions; imp++ {
-		for i, s := range prints {
-			if s.impression != imp {
-				continue
-			}
-			if _, ok := mateIndex[subjectOf(s)]; !ok || s.failed {
-				skipped++
-				continue
-			}
-			sources = append(sources, i)
+	sources := latentSources(prints)
+	skipped := -len(sources)
+	for _, s := range prints {
+		if s.impression >= 2 && s.impression <= impressions {
+			skipped++
 		}
 	}
 	if skipped > 0 {
@@ -300,6 +291,27 @@ func measureLatent(cfg latentConfig) (latentRun, error) {
 	}
 
 	return latentRun{latentResult: res, latencies: lat}, nil
+}
+
+// latentSources lists the impressions the latent suite makes latents of:
+// every impression but the first of each finger whose first enrolled,
+// impression-major so that --limit spreads over fingers.
+func latentSources(prints []sample) []int {
+	enrolled := map[string]bool{}
+	for _, s := range prints {
+		if !s.failed && s.impression == 1 {
+			enrolled[subjectOf(s)] = true
+		}
+	}
+	var sources []int
+	for imp := 2; imp <= impressions; imp++ {
+		for i, s := range prints {
+			if s.impression == imp && !s.failed && enrolled[subjectOf(s)] {
+				sources = append(sources, i)
+			}
+		}
+	}
+	return sources
 }
 
 // simulateLatents makes the latent of each source impression, on

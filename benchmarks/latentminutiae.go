@@ -161,26 +161,6 @@ func runLatentMinutiae(args []string) error {
 	return nil
 }
 
-// latentSources lists the impressions the latent suite makes latents of,
-// in its order (see measureLatent).
-func latentSources(prints []sample) []int {
-	enrolled := map[string]bool{}
-	for _, s := range prints {
-		if !s.failed && s.impression == 1 {
-			enrolled[subjectOf(s)] = true
-		}
-	}
-	var sources []int
-	for imp := 2; imp <= impressions; imp++ {
-		for i, s := range prints {
-			if s.impression == imp && !s.failed && enrolled[subjectOf(s)] {
-				sources = append(sources, i)
-			}
-		}
-	}
-	return sources
-}
-
 // latentMinutiaStats is one latent's measurement.
 type latentMinutiaStats struct {
 	found       int            // minutiae in the latent's template
@@ -263,30 +243,18 @@ func measureLatentMinutiae(l *latentSim, exemplar minutiae.Template, dumpTo stri
 		depth     int
 	}
 	var refs []ref
-	for _, m := range exemplar.Minutiae {
-		px, py := float64(m.X), float64(m.Y)
-		qx, qy := l.inverse(px, py)
-		if !l.inRegion(qx, qy) {
-			continue
-		}
-		s, c := math.Sincos(float64(m.Direction))
-		ax, ay := l.inverse(px+markDirStep*c, py-markDirStep*s)
-		d := depth[int(math.Round(qy))*w+int(math.Round(qx))]
-		refs = append(refs, ref{x: qx, y: qy, dir: math.Atan2(qy-ay, ax-qx), deep: d >= deepDistance, depth: d})
-	}
-	st.reference = len(refs)
 	st.oracle = minutiae.Template{Width: w, Height: h, Impression: minutiae.Latent}
 	for _, m := range exemplar.Minutiae {
-		px, py := float64(m.X), float64(m.Y)
-		qx, qy := l.inverse(px, py)
-		if !l.inRegion(qx, qy) {
+		qx, qy, dir, ok := l.onLatent(m)
+		if !ok {
 			continue
 		}
-		s, c := math.Sincos(float64(m.Direction))
-		ax, ay := l.inverse(px+markDirStep*c, py-markDirStep*s)
+		d := depth[int(math.Round(qy))*w+int(math.Round(qx))]
+		refs = append(refs, ref{x: qx, y: qy, dir: dir, deep: d >= deepDistance, depth: d})
 		st.oracle.Minutiae = append(st.oracle.Minutiae, minutiae.Minutia{X: float32(qx), Y: float32(qy),
-			Direction: minutiae.NormalizeAngle(math.Atan2(qy-ay, ax-qx)), Kind: m.Kind})
+			Direction: minutiae.NormalizeAngle(dir), Kind: m.Kind})
 	}
+	st.reference = len(refs)
 	for _, r := range refs {
 		if r.deep {
 			st.deep++

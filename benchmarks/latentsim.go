@@ -269,19 +269,14 @@ func simulateMarking(l *latentSim, exemplar minutiae.Template, rng *rand.Rand) m
 		Impression: minutiae.LatentTracing,
 	}
 	for _, m := range exemplar.Minutiae {
-		px, py := float64(m.X), float64(m.Y)
-		qx, qy := l.inverse(px, py)
-		if !l.inRegion(qx, qy) {
+		qx, qy, dir, ok := l.onLatent(m)
+		if !ok {
 			continue
 		}
 		if rng.Float64() < markMiss {
 			continue
 		}
-		// The direction on the latent: where a step along the minutia's
-		// direction lands (angles counter-clockwise as viewed, y down).
-		s, c := math.Sincos(float64(m.Direction))
-		ax, ay := l.inverse(px+markDirStep*c, py-markDirStep*s)
-		t.Minutiae = append(t.Minutiae, markMinutia(qx, qy, math.Atan2(qy-ay, ax-qx), m.Kind, l.width, l.height, rng))
+		t.Minutiae = append(t.Minutiae, markMinutia(qx, qy, dir, m.Kind, l.width, l.height, rng))
 	}
 	var region []int
 	for i, in := range l.Region {
@@ -303,6 +298,22 @@ func simulateMarking(l *latentSim, exemplar minutiae.Template, rng *rand.Rand) m
 		t.Minutiae = t.Minutiae[:minutiae.MaxMinutiae]
 	}
 	return t
+}
+
+// onLatent is where a minutia of the source impression lies on the latent,
+// moved as the distortion moved the ridges, and its direction there: where
+// a step of markDirStep along its direction lands (angles
+// counter-clockwise as viewed, y down). ok is false when it lies outside
+// the latent's region.
+func (l *latentSim) onLatent(m minutiae.Minutia) (x, y, dir float64, ok bool) {
+	px, py := float64(m.X), float64(m.Y)
+	x, y = l.inverse(px, py)
+	if !l.inRegion(x, y) {
+		return 0, 0, 0, false
+	}
+	s, c := math.Sincos(float64(m.Direction))
+	ax, ay := l.inverse(px+markDirStep*c, py-markDirStep*s)
+	return x, y, math.Atan2(y-ay, ax-x), true
 }
 
 // markMinutia is an examiner's mark of a minutia of the latent at (x, y)

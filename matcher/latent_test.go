@@ -81,22 +81,38 @@ func TestSearchLatentFindsMates(t *testing.T) {
 	assert.Greater(t, rank1, probes*2/3)
 }
 
+// TestLatentFMR checks both latent tables, image and hand-marked.
 func TestLatentFMR(t *testing.T) {
-	for _, n := range []int{5, 8, 10, 14, 30} {
-		// Falls as the score rises, from 1 at no score.
-		assert.Equal(t, 1.0, LatentFMR(0, n))
-		prev := 1.0
-		for s := 5.0; s < 60; s += 5 {
-			f := LatentFMR(s, n)
-			assert.LessOrEqual(t, f, prev, "%d minutiae, score %v", n, s)
-			prev = f
-		}
-		th, ok := LatentThresholdAtFMR(1e-3, n)
-		require.True(t, ok)
-		assert.InDelta(t, 1e-3, LatentFMR(th, n), 2e-4, "%d minutiae", n)
+	for _, c := range []struct {
+		name      string
+		fmr       func(score float64, n int) float64
+		threshold func(fmr float64, n int) (float64, bool)
+	}{
+		{"image", LatentFMR, LatentThresholdAtFMR},
+		{"marked", MarkedLatentFMR, MarkedLatentThresholdAtFMR},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, n := range []int{5, 8, 10, 14, 30} {
+				// Falls as the score rises, from 1 at no score.
+				assert.Equal(t, 1.0, c.fmr(0, n))
+				prev := 1.0
+				for s := 5.0; s < 60; s += 5 {
+					f := c.fmr(s, n)
+					assert.LessOrEqual(t, f, prev, "%d minutiae, score %v", n, s)
+					prev = f
+				}
+				th, ok := c.threshold(1e-3, n)
+				require.True(t, ok)
+				assert.InDelta(t, 1e-3, c.fmr(th, n), 2e-4, "%d minutiae", n)
+			}
+			// Past the last class the full-print table applies.
+			assert.Equal(t, FMR(20), c.fmr(20, 1000))
+		})
 	}
-	// Past the last class the full-print table applies.
-	assert.Equal(t, FMR(20), LatentFMR(20, 1000))
+	// The resolution covers the marked classes too.
+	for _, c := range markedCalibration {
+		assert.GreaterOrEqual(t, LatentFMRResolution(), 1/float64(c.impostors))
+	}
 }
 
 func TestSearchReverseFindsTheLatent(t *testing.T) {

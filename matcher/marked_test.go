@@ -56,15 +56,7 @@ func referenceRootsWide(probe, cand *Prepared) []root {
 			votes[int(pe.to)*nc+int(ce.to)]++
 		}
 	}
-	var roots []root
-	for v := len(probe.lookups) * 2; v >= minRootVotes && len(roots) < maxRoots; v-- {
-		for k, n := range votes {
-			if n == v && len(roots) < maxRoots {
-				roots = append(roots, root{votes: uint16(n), p: uint8(k / nc), c: uint8(k % nc)})
-			}
-		}
-	}
-	return roots
+	return referenceSelect(votes, len(probe.lookups)*2, nc)
 }
 
 // A marked probe's root finding, wider than the edge table's filing, finds
@@ -106,26 +98,6 @@ func TestMarkedProbeByImpression(t *testing.T) {
 		} else {
 			assert.Same(t, imageTolerances, p.tolerances())
 		}
-	}
-}
-
-func TestMarkedLatentFMR(t *testing.T) {
-	for _, n := range []int{5, 8, 10, 14, 30} {
-		assert.Equal(t, 1.0, MarkedLatentFMR(0, n))
-		prev := 1.0
-		for s := 5.0; s < 60; s += 5 {
-			f := MarkedLatentFMR(s, n)
-			assert.LessOrEqual(t, f, prev, "%d minutiae, score %v", n, s)
-			prev = f
-		}
-		th, ok := MarkedLatentThresholdAtFMR(1e-3, n)
-		require.True(t, ok)
-		assert.InDelta(t, 1e-3, MarkedLatentFMR(th, n), 2e-4, "%d minutiae", n)
-	}
-	assert.Equal(t, FMR(20), MarkedLatentFMR(20, 1000))
-	// The resolution covers the marked classes too.
-	for _, c := range markedCalibration {
-		assert.GreaterOrEqual(t, LatentFMRResolution(), 1/float64(c.impostors))
 	}
 }
 

@@ -25,8 +25,16 @@ func referenceRoots(probe, cand *Prepared) []root {
 			votes[int(pe.to)*nc+int(ce.to)]++
 		}
 	}
+	return referenceSelect(votes, len(probe.lookups)*2, nc)
+}
+
+// referenceSelect picks the roots from the votes of every probe ×
+// candidate minutia pair (at most most each): the maxRoots pairs with the
+// most votes, ties by probe, then candidate minutia, at least
+// minRootVotes.
+func referenceSelect(votes []int, most, nc int) []root {
 	var roots []root
-	for v := len(probe.lookups) * 2; v >= minRootVotes && len(roots) < maxRoots; v-- {
+	for v := most; v >= minRootVotes && len(roots) < maxRoots; v-- {
 		for k, n := range votes {
 			if n == v && len(roots) < maxRoots {
 				roots = append(roots, root{votes: uint16(n), p: uint8(k / nc), c: uint8(k % nc)})

@@ -101,6 +101,10 @@ type overloadResult struct {
 	// and both processes' scheduling.
 	ServerRefusalP99Ms float64 `json:"server_refusal_p99_ms"`
 	ServerRefusals     int     `json:"server_refusals"`
+	// ShedRefusals are the refusals the server's transport tap made as
+	// the requests' headers arrived, before any handler (whorl_shed_total):
+	// with ServerRefusals, every refusal the clients saw.
+	ShedRefusals int `json:"shed_refusals"`
 	// ServerUnloadedMeanMs and ServerAdmittedMeanMs are the server's own
 	// mean time of a successful identification, unloaded and overloaded
 	// (from its whorl_rpc_seconds histogram): with the client's times, they
@@ -339,6 +343,10 @@ func runOverload(ctx context.Context, srv *serverProcess, phase phaseFunc, kind 
 	if err != nil {
 		return nil, err
 	}
+	shedBefore, err := srv.metric(ctx, "whorl_shed_total")
+	if err != nil {
+		return nil, err
+	}
 	if o.Overloaded, err = phase(workload{clients: make([]*loadClient, 10*limit), mix: searches, duration: d,
 		refusalPause: 10 * time.Millisecond, seed: seed + 1}, 100*time.Millisecond, nil); err != nil {
 		return nil, err
@@ -347,6 +355,11 @@ func runOverload(ctx context.Context, srv *serverProcess, phase phaseFunc, kind 
 	if err != nil {
 		return nil, err
 	}
+	shedAfter, err := srv.metric(ctx, "whorl_shed_total")
+	if err != nil {
+		return nil, err
+	}
+	o.ShedRefusals = int(shedAfter - shedBefore)
 	okAfter, err := srv.rpcHistogram(ctx, identifyMethod, "OK")
 	if err != nil {
 		return nil, err
@@ -582,8 +595,8 @@ func printPhase(w io.Writer, title string, p phaseResult) {
 func printOverload(w io.Writer, o *overloadResult) {
 	printPhase(w, fmt.Sprintf("overload: unloaded %s baseline", o.Probe), o.Unloaded)
 	printPhase(w, fmt.Sprintf("overload: %s at 10× the admission limit of %d", o.Probe, o.AdmissionLimit), o.Overloaded)
-	fmt.Fprintf(w, "refused (ResourceExhausted): %.1f%% of requests; refusal latency at the client p50 %.1f ms, p99 %.1f ms; in the handler p99 ≤ %g ms (%d refusals)\n",
-		100*o.RefusedShare, o.RefusalP50Ms, o.RefusalP99Ms, o.ServerRefusalP99Ms, o.ServerRefusals)
+	fmt.Fprintf(w, "refused (ResourceExhausted): %.1f%% of requests; refusal latency at the client p50 %.1f ms, p99 %.1f ms; %d refused by the transport's tap before the request was read, %d in the handler (p99 ≤ %g ms)\n",
+		100*o.RefusedShare, o.RefusalP50Ms, o.RefusalP99Ms, o.ShedRefusals, o.ServerRefusals, o.ServerRefusalP99Ms)
 	fmt.Fprintf(w, "admitted p99 %.1f ms against unloaded p99 %.1f ms (%.2f×)\n", o.AdmittedP99Ms, o.UnloadedP99Ms, o.AdmittedP99Ms/max(o.UnloadedP99Ms, 1e-9))
 	fmt.Fprintf(w, "in the server, an admitted identification took %.1f ms on average against %.1f ms unloaded\n", o.ServerAdmittedMeanMs, o.ServerUnloadedMeanMs)
 	fmt.Fprintf(w, "peak RSS %s overloaded against %s unloaded\n", mib(o.Overloaded.PeakRSSBytes), mib(o.Unloaded.PeakRSSBytes))

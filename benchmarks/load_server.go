@@ -227,6 +227,19 @@ func (p *serverProcess) scrape(ctx context.Context) (serverSample, error) {
 	return s, nil
 }
 
+// metric reads one unlabelled metric of the server's.
+func (p *serverProcess) metric(ctx context.Context, name string) (float64, error) {
+	body, err := p.metricsText(ctx)
+	if err != nil {
+		return 0, err
+	}
+	g, err := parseGauges(body, name)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", p.metrics, err)
+	}
+	return g[name], nil
+}
+
 // metricsText fetches the server's /metrics.
 func (p *serverProcess) metricsText(ctx context.Context) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)

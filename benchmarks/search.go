@@ -247,6 +247,13 @@ func measureSearch(cfg searchConfig) (searchRun, error) {
 		}
 	}
 	res.ShortlistMisses = len(misses)
+	if os.Getenv("WHORL_SEARCH_DEBUG") != "" {
+		for k, i := range probes {
+			if ranks[k] != 1 {
+				fmt.Fprintf(os.Stderr, "rank %d: %s mate %.1f first %.1f\n", ranks[k], prints[i].path, matcher.Score(matcher.Prepare(prints[i].template), mateOf[subjectOf(prints[i])]), tops[k])
+			}
+		}
+	}
 	slices.Sort(lat)
 	res.SearchMsMedian = ms(percentile(lat, 0.5))
 	res.SearchMsP99 = ms(percentile(lat, 0.99))

@@ -221,7 +221,7 @@ func (m *Matcher) Compare(probe, cand *Prepared) Result {
 		for _, pr := range m.pairs {
 			covered[pr.Probe*nc+pr.Candidate] = true
 		}
-		s := score(len(m.pairs), m.supported(), m.sameKind(probe, cand), edges, np, nc, probe.latent)
+		s := score(len(m.pairs), m.supported(), m.sameKind(probe, cand), float64(edges), np, nc, probe.latent)
 		if s > bestScore {
 			bestScore = s
 			m.best = append(m.best[:0], m.pairs...)
@@ -235,9 +235,10 @@ func (m *Matcher) Compare(probe, cand *Prepared) Result {
 	return Result{Score: bestScore, Pairs: m.best}
 }
 
-// score rates a pairing of n minutiae joined by edges matched edges, between
-// templates of np and nc minutiae; latent when the probe is a latent.
-func score(n, supported, sameKind, edges, np, nc int, latent bool) float64 {
+// score rates a pairing of n minutiae, between templates of np and nc
+// minutiae; edges is the sum of its matched edges' closeness (see
+// edgeCloseness); latent when the probe is a latent.
+func score(n, supported, sameKind int, edges float64, np, nc int, latent bool) float64 {
 	if n < minPairs {
 		return 0
 	}
@@ -251,10 +252,19 @@ func score(n, supported, sameKind, edges, np, nc int, latent bool) float64 {
 		// 32.1% with the two-sided share.
 		fraction = float64(supported) / float64(np)
 	}
-	return scorePair*float64(n) + scoreEdge*float64(edges) + scoreFraction*fraction + scoreType*float64(sameKind)
+	return scorePair*float64(n) + scoreEdge*edges + scoreFraction*fraction + scoreType*float64(sameKind)
 }
 
-var latentFractionWeight = 2.5
+// edgeCloseness rates a matched edge by how closely its shape agrees in
+// the two templates (see scoreEdgeExact): a (the probe's) and b (the
+// candidate's), invAngle the inverse of the probe's angle tolerance.
+func edgeCloseness(a, b *edge, invAngle float32) float32 {
+	dl := a.length - b.length
+	if dl < 0 {
+		dl = -dl
+	}
+	return scoreEdgeExact - scoreEdgeLength*dl/b.tol - scoreEdgeAngle*float32(fixedDiff(a.refAngle, b.refAngle)+fixedDiff(a.nbrAngle, b.nbrAngle))*invAngle
+}
 
 // findRoots fills m.roots with the best-voted root pairs, most votes first.
 func (m *Matcher) findRoots(probe, cand *Prepared) {
@@ -473,9 +483,10 @@ func (m *Matcher) resetPairs() {
 	m.pairs = m.pairs[:0]
 }
 
-// grow builds a pairing from a root and returns how many edges between
-// paired minutiae matched. The pairing is left in m.pairs.
-func (m *Matcher) grow(probe, cand *Prepared, r root) int {
+// grow builds a pairing from a root and returns the closeness summed over
+// the edges between paired minutiae that matched (see edgeCloseness). The
+// pairing is left in m.pairs.
+func (m *Matcher) grow(probe, cand *Prepared, r root) float32 {
 	m.resetPairs()
 	m.heap = m.heap[:0]
 	rotation := cand.points[r.c].dir16 - probe.points[r.p].dir16
@@ -563,13 +574,14 @@ func (m *Matcher) rootDistanceAgrees(probe, cand *Prepared, q, d uint8) bool {
 	return diff <= rootDistanceTolerance+rootDistanceToleranceRel*dp
 }
 
-// add pairs probe minutia p with candidate minutia c, counts the matched
-// edges to minutiae already paired, and queues the pairs its edges propose.
-func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) int {
+// add pairs probe minutia p with candidate minutia c, sums the closeness of
+// the matched edges to minutiae already paired, and queues the pairs its
+// edges propose.
+func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) float32 {
 	m.pToC[p] = int16(c)
 	m.cToP[c] = int16(p)
 	m.pairs = append(m.pairs, Pair{Probe: p, Candidate: c})
-	edges := 0
+	edges := float32(0)
 	tl := m.tol
 	tol := uint16(tl.angle)
 	pe := probe.neighbors[probe.nbrStart[p]:probe.nbrStart[p+1]]
@@ -600,7 +612,7 @@ func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) int {
 				// q is paired already: the edge is matched if it joins
 				// the same two pairs in both templates.
 				if qc == int16(d) {
-					edges++
+					edges += edgeCloseness(e1, e2, tl.invAngle)
 					m.support[p]++
 					m.support[q]++
 				}

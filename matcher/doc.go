@@ -63,11 +63,13 @@
 //     Only local shapes are compared, so distortion that bends the print
 //     gradually is tolerated. Edges that join two minutiae already paired
 //     to each other are counted as matched edges (support).
-//   - Score: mostly the matched edges, plus the fraction of both templates'
-//     minutiae in supported pairs and a little for pairs of the same kind
-//     (see the weights in parameters.go), from the best pairing over all
-//     roots; 0 if it has fewer than minPairs pairs. A root already inside
-//     an earlier pairing is skipped.
+//   - Score: mostly the matched edges, each weighed by how closely its
+//     shape agrees in the two templates (a chance match falls anywhere
+//     within the tolerances, a mate's close to exact), plus the fraction
+//     of both templates' minutiae in supported pairs and a little for
+//     pairs of the same kind (see the weights in parameters.go), from the
+//     best pairing over all roots; 0 if it has fewer than minPairs pairs.
+//     A root already inside an earlier pairing is skipped.
 //   - Consistency: the best pairing's score is scaled by the fraction of all
 //     pairs of its pairs whose distances agree in both templates (a check
 //     of global shape the local growth cannot make), which pushes down

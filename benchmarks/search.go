@@ -209,6 +209,7 @@ func measureSearch(cfg searchConfig) (searchRun, error) {
 	}
 	var misses []int // probes lost by the shortlist, checked after the timed searches
 	var tops []float64
+	var firsts []string // the first candidate of each search, for WHORL_SEARCH_DEBUG
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
 		if err != nil {
@@ -228,11 +229,12 @@ func measureSearch(cfg searchConfig) (searchRun, error) {
 		}
 		lat = append(lat, time.Since(t0))
 		ranks[k] = rankOf(cs, subjectOf(prints[i]))
-		top := 0.0
+		top, first := 0.0, ""
 		if len(cs) > 0 {
-			top = cs[0].Score
+			top, first = cs[0].Score, cs[0].Key.String()
 		}
 		tops = append(tops, top)
+		firsts = append(firsts, first)
 		progress.add(1)
 	}
 	progress.done()
@@ -250,7 +252,7 @@ func measureSearch(cfg searchConfig) (searchRun, error) {
 	if os.Getenv("WHORL_SEARCH_DEBUG") != "" {
 		for k, i := range probes {
 			if ranks[k] != 1 {
-				fmt.Fprintf(os.Stderr, "rank %d: %s mate %.1f first %.1f\n", ranks[k], prints[i].path, matcher.Score(matcher.Prepare(prints[i].template), mateOf[subjectOf(prints[i])]), tops[k])
+				fmt.Fprintf(os.Stderr, "rank %d: %s mate %.1f first %.1f (%s)\n", ranks[k], prints[i].path, matcher.Score(matcher.Prepare(prints[i].template), mateOf[subjectOf(prints[i])]), tops[k], firsts[k])
 			}
 		}
 	}

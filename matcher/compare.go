@@ -53,6 +53,7 @@ type Matcher struct {
 	pairs   []Pair
 	best    []Pair
 	tol     *tolerances // the current comparison's: the probe's
+	weights *closeness  // the current comparison's: the probe's
 	// cos and sin are of the current pairing's rotation, for aligned.
 	cos, sin float32
 }
@@ -204,6 +205,7 @@ func (m *Matcher) Compare(probe, cand *Prepared) Result {
 		return Result{}
 	}
 	m.tol = probe.tolerances()
+	m.weights = probe.closeness()
 	if m.tol.wide {
 		m.findRootsWide(probe, cand)
 	} else {
@@ -255,15 +257,26 @@ func score(n, supported, sameKind int, edges float64, np, nc int, latent bool) f
 	return scorePair*float64(n) + scoreEdge*edges + scoreFraction*fraction + scoreType*float64(sameKind)
 }
 
+// closeness are the weights of a matched edge's closeness (see
+// scoreEdgeExact).
+type closeness struct{ exact, length, angle float32 }
+
+// printCloseness weighs the edges of every probe but an image latent's;
+// latentCloseness, scaled by latentClosenessScale, an image latent's.
+var (
+	printCloseness  = closeness{scoreEdgeExact, scoreEdgeLength, scoreEdgeAngle}
+	latentCloseness = closeness{1 + latentClosenessScale*(scoreEdgeExact-1), latentClosenessScale * scoreEdgeLength, latentClosenessScale * scoreEdgeAngle}
+)
+
 // edgeCloseness rates a matched edge by how closely its shape agrees in
-// the two templates (see scoreEdgeExact): a (the probe's) and b (the
-// candidate's), invAngle the inverse of the probe's angle tolerance.
-func edgeCloseness(a, b *edge, invAngle float32) float32 {
+// the two templates: a (the probe's) and b (the candidate's), invAngle the
+// inverse of the probe's angle tolerance, w the probe's weights.
+func edgeCloseness(a, b *edge, invAngle float32, w *closeness) float32 {
 	dl := a.length - b.length
 	if dl < 0 {
 		dl = -dl
 	}
-	return scoreEdgeExact - scoreEdgeLength*dl/b.tol - scoreEdgeAngle*float32(fixedDiff(a.refAngle, b.refAngle)+fixedDiff(a.nbrAngle, b.nbrAngle))*invAngle
+	return w.exact - w.length*dl/b.tol - w.angle*float32(fixedDiff(a.refAngle, b.refAngle)+fixedDiff(a.nbrAngle, b.nbrAngle))*invAngle
 }
 
 // findRoots fills m.roots with the best-voted root pairs, most votes first.
@@ -612,7 +625,7 @@ func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) float32 
 				// q is paired already: the edge is matched if it joins
 				// the same two pairs in both templates.
 				if qc == int16(d) {
-					edges += edgeCloseness(e1, e2, tl.invAngle)
+					edges += edgeCloseness(e1, e2, tl.invAngle, m.weights)
 					m.support[p]++
 					m.support[q]++
 				}

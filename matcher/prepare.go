@@ -115,6 +115,16 @@ func (p *Prepared) tolerances() *tolerances {
 	return imageTolerances
 }
 
+// closeness returns the weights of a matched edge's closeness when p is
+// the probe: latentCloseness for an image latent, printCloseness for
+// every other.
+func (p *Prepared) closeness() *closeness {
+	if p.latent && !p.marked {
+		return &latentCloseness
+	}
+	return &printCloseness
+}
+
 // Len returns the number of minutiae in the prepared template.
 func (p *Prepared) Len() int { return len(p.points) }
 

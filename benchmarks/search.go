@@ -209,7 +209,7 @@ func measureSearch(cfg searchConfig) (searchRun, error) {
 	}
 	var misses []int // probes lost by the shortlist, checked after the timed searches
 	var tops []float64
-	var firsts []string // the first candidate of each search, for WHORL_SEARCH_DEBUG
+	var firsts []matcher.Key // each search's first candidate, for WHORL_SEARCH_DEBUG
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
 		if err != nil {
@@ -229,9 +229,9 @@ func measureSearch(cfg searchConfig) (searchRun, error) {
 		}
 		lat = append(lat, time.Since(t0))
 		ranks[k] = rankOf(cs, subjectOf(prints[i]))
-		top, first := 0.0, ""
+		top, first := 0.0, matcher.Key{}
 		if len(cs) > 0 {
-			top, first = cs[0].Score, cs[0].Key.String()
+			top, first = cs[0].Score, cs[0].Key
 		}
 		tops = append(tops, top)
 		firsts = append(firsts, first)
@@ -240,22 +240,29 @@ func measureSearch(cfg searchConfig) (searchRun, error) {
 	progress.done()
 	pprof.StopCPUProfile()
 	res.Rank1, res.Rank10 = rate(ranks, 1), rate(ranks, 10)
+	debug := os.Getenv("WHORL_SEARCH_DEBUG") != ""
 	for k, i := range probes {
-		if ranks[k] != 1 && matcher.Score(matcher.Prepare(prints[i].template), mateOf[subjectOf(prints[i])]) > tops[k] {
+		if ranks[k] == 1 {
+			continue
+		}
+		mate := matcher.Score(matcher.Prepare(prints[i].template), mateOf[subjectOf(prints[i])])
+		lost := mate > tops[k]
+		if lost {
 			misses = append(misses, k)
-			if os.Getenv("WHORL_SEARCH_DEBUG") != "" {
-				fmt.Fprintf(os.Stderr, "shortlist miss: %s mate %.1f first %.1f\n", prints[i].path, matcher.Score(matcher.Prepare(prints[i].template), mateOf[subjectOf(prints[i])]), tops[k])
+		}
+		if debug {
+			rank := "not in the candidates"
+			if ranks[k] <= cfg.top {
+				rank = fmt.Sprintf("rank %d", ranks[k])
 			}
+			why := "outscored"
+			if lost {
+				why = "lost by the shortlist"
+			}
+			fmt.Fprintf(os.Stderr, "%s: %s, %s: mate %.1f, first %.1f (%s)\n", prints[i].path, rank, why, mate, tops[k], firsts[k])
 		}
 	}
 	res.ShortlistMisses = len(misses)
-	if os.Getenv("WHORL_SEARCH_DEBUG") != "" {
-		for k, i := range probes {
-			if ranks[k] != 1 {
-				fmt.Fprintf(os.Stderr, "rank %d: %s mate %.1f first %.1f (%s)\n", ranks[k], prints[i].path, matcher.Score(matcher.Prepare(prints[i].template), mateOf[subjectOf(prints[i])]), tops[k], firsts[k])
-			}
-		}
-	}
 	slices.Sort(lat)
 	res.SearchMsMedian = ms(percentile(lat, 0.5))
 	res.SearchMsP99 = ms(percentile(lat, 0.99))

@@ -16,8 +16,8 @@ type Pair struct {
 // Result is the outcome of a 1:1 comparison.
 type Result struct {
 	// Score grows with the evidence that both templates come from the same
-	// finger; 0 means no evidence at all. Map it to an estimated false
-	// match rate with FMR.
+	// finger; 0 means no evidence beyond what chance gives. Map it to an
+	// estimated false match rate with FMR.
 	Score float64
 	// Pairs are the matched minutiae, root pair first.
 	Pairs []Pair
@@ -52,8 +52,8 @@ type Matcher struct {
 	support [minutiaeCap]uint8 // per probe minutia: matched edges at it
 	pairs   []Pair
 	best    []Pair
-	tol     *tolerances // the current comparison's: the probe's
-	weights *closeness  // the current comparison's: the probe's
+	tol     *tolerances  // the current comparison's: the probe's
+	weights *edgeWeights // the current comparison's: the probe's
 	// cos and sin are of the current pairing's rotation, for aligned.
 	cos, sin float32
 }
@@ -75,6 +75,7 @@ func NewMatcher() *Matcher {
 		covered: make([]bool, minutiaeCap*minutiaeCap),
 		roots:   make([]root, 0, maxRoots),
 		tol:     imageTolerances,
+		weights: &printWeights,
 		hot:     make([]uint16, minutiaeCap*minutiaeCap),
 		matches: make([]uint32, matchBuf),
 		heap:    make([]candidate, 0, 1024),
@@ -177,15 +178,23 @@ var (
 	markedTolerances = newTolerances(markedAngleTolerance, markedRotationDrift, markedIndexAngleTol, markedEdgeDrift, markedAlign, markedAlignRel)
 )
 
-// edgeError tells how far apart the shapes of two edges that match are,
-// from 0 for identical up to 3 at the limit of every tolerance (invAngle
-// is the inverse of the angle tolerance).
-func edgeError(a, b *edge, invAngle float32) float32 {
+// edgeDiffs tells how far apart the shapes of two edges that match are:
+// the length difference in pixels (b's tolerance bounds it), and the sum of
+// the two relative angles' differences in fixed point.
+func edgeDiffs(a, b *edge) (length float32, angles int32) {
 	dl := a.length - b.length
 	if dl < 0 {
 		dl = -dl
 	}
-	return dl/b.tol + float32(fixedDiff(a.refAngle, b.refAngle)+fixedDiff(a.nbrAngle, b.nbrAngle))*invAngle
+	return dl, fixedDiff(a.refAngle, b.refAngle) + fixedDiff(a.nbrAngle, b.nbrAngle)
+}
+
+// edgeError orders a pairing's growth: from 0 for edges of the same shape
+// up to 3 at the limit of every tolerance (invAngle is the inverse of the
+// angle tolerance).
+func edgeError(a, b *edge, invAngle float32) float32 {
+	dl, da := edgeDiffs(a, b)
+	return dl/b.tol + float32(da)*invAngle
 }
 
 // Compare compares a probe with a candidate. The returned Pairs belong to
@@ -205,7 +214,7 @@ func (m *Matcher) Compare(probe, cand *Prepared) Result {
 		return Result{}
 	}
 	m.tol = probe.tolerances()
-	m.weights = probe.closeness()
+	m.weights = probe.edgeWeights()
 	if m.tol.wide {
 		m.findRootsWide(probe, cand)
 	} else {
@@ -219,11 +228,11 @@ func (m *Matcher) Compare(probe, cand *Prepared) Result {
 		if covered[int(r.p)*nc+int(r.c)] {
 			continue
 		}
-		edges := m.grow(probe, cand, r)
+		closeness := m.grow(probe, cand, r)
 		for _, pr := range m.pairs {
 			covered[pr.Probe*nc+pr.Candidate] = true
 		}
-		s := score(len(m.pairs), m.supported(), m.sameKind(probe, cand), float64(edges), np, nc, probe.latent)
+		s := score(len(m.pairs), m.supported(), m.sameKind(probe, cand), float64(closeness), np, nc, probe.latent)
 		if s > bestScore {
 			bestScore = s
 			m.best = append(m.best[:0], m.pairs...)
@@ -238,9 +247,9 @@ func (m *Matcher) Compare(probe, cand *Prepared) Result {
 }
 
 // score rates a pairing of n minutiae, between templates of np and nc
-// minutiae; edges is the sum of its matched edges' closeness (see
+// minutiae; closeness is summed over its matched edges (see
 // edgeCloseness); latent when the probe is a latent.
-func score(n, supported, sameKind int, edges float64, np, nc int, latent bool) float64 {
+func score(n, supported, sameKind int, closeness float64, np, nc int, latent bool) float64 {
 	if n < minPairs {
 		return 0
 	}
@@ -254,29 +263,28 @@ func score(n, supported, sameKind int, edges float64, np, nc int, latent bool) f
 		// 32.1% with the two-sided share.
 		fraction = float64(supported) / float64(np)
 	}
-	return scorePair*float64(n) + scoreEdge*edges + scoreFraction*fraction + scoreType*float64(sameKind)
+	return scorePair*float64(n) + scoreEdge*closeness + scoreFraction*fraction + scoreType*float64(sameKind)
 }
 
-// closeness are the weights of a matched edge's closeness (see
-// scoreEdgeExact).
-type closeness struct{ exact, length, angle float32 }
+// edgeWeights weigh a matched edge's closeness (see scoreEdgeExact): what
+// an exact match counts, less length times its length difference and angle
+// times its angle differences, each as a share of its tolerance.
+type edgeWeights struct{ exact, length, angle float32 }
 
-// printCloseness weighs the edges of every probe but an image latent's;
-// latentCloseness, scaled by latentClosenessScale, an image latent's.
+// printWeights weigh the edges of every probe but an image latent's;
+// latentWeights an image latent's, latentClosenessScale of the way from
+// counting every edge as 1 (scale 0) to printWeights (scale 1).
 var (
-	printCloseness  = closeness{scoreEdgeExact, scoreEdgeLength, scoreEdgeAngle}
-	latentCloseness = closeness{1 + latentClosenessScale*(scoreEdgeExact-1), latentClosenessScale * scoreEdgeLength, latentClosenessScale * scoreEdgeAngle}
+	printWeights  = edgeWeights{scoreEdgeExact, scoreEdgeLength, scoreEdgeAngle}
+	latentWeights = edgeWeights{1 + latentClosenessScale*(scoreEdgeExact-1), latentClosenessScale * scoreEdgeLength, latentClosenessScale * scoreEdgeAngle}
 )
 
 // edgeCloseness rates a matched edge by how closely its shape agrees in
 // the two templates: a (the probe's) and b (the candidate's), invAngle the
 // inverse of the probe's angle tolerance, w the probe's weights.
-func edgeCloseness(a, b *edge, invAngle float32, w *closeness) float32 {
-	dl := a.length - b.length
-	if dl < 0 {
-		dl = -dl
-	}
-	return w.exact - w.length*dl/b.tol - w.angle*float32(fixedDiff(a.refAngle, b.refAngle)+fixedDiff(a.nbrAngle, b.nbrAngle))*invAngle
+func edgeCloseness(a, b *edge, invAngle float32, w *edgeWeights) float32 {
+	dl, da := edgeDiffs(a, b)
+	return w.exact - w.length*dl/b.tol - w.angle*float32(da)*invAngle
 }
 
 // findRoots fills m.roots with the best-voted root pairs, most votes first.
@@ -499,7 +507,7 @@ func (m *Matcher) resetPairs() {
 // grow builds a pairing from a root and returns the closeness summed over
 // the edges between paired minutiae that matched (see edgeCloseness). The
 // pairing is left in m.pairs.
-func (m *Matcher) grow(probe, cand *Prepared, r root) float32 {
+func (m *Matcher) grow(probe, cand *Prepared, r root) (closeness float32) {
 	m.resetPairs()
 	m.heap = m.heap[:0]
 	rotation := cand.points[r.c].dir16 - probe.points[r.p].dir16
@@ -510,15 +518,15 @@ func (m *Matcher) grow(probe, cand *Prepared, r root) float32 {
 		sin, cos := math.Sincos(float64(fromFixed(rotation)))
 		m.cos, m.sin = float32(cos), float32(sin)
 	}
-	edges := m.add(probe, cand, int(r.p), int(r.c), rotation)
+	closeness = m.add(probe, cand, int(r.p), int(r.c), rotation)
 	for len(m.heap) > 0 {
 		c := m.pop()
 		if m.pToC[c.p] >= 0 || m.cToP[c.c] >= 0 {
 			continue
 		}
-		edges += m.add(probe, cand, int(c.p), int(c.c), rotation)
+		closeness += m.add(probe, cand, int(c.p), int(c.c), rotation)
 	}
-	return edges
+	return closeness
 }
 
 // edgeRotation estimates a pairing's rotation from its root pair (p, c)
@@ -590,11 +598,10 @@ func (m *Matcher) rootDistanceAgrees(probe, cand *Prepared, q, d uint8) bool {
 // add pairs probe minutia p with candidate minutia c, sums the closeness of
 // the matched edges to minutiae already paired, and queues the pairs its
 // edges propose.
-func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) float32 {
+func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) (closeness float32) {
 	m.pToC[p] = int16(c)
 	m.cToP[c] = int16(p)
 	m.pairs = append(m.pairs, Pair{Probe: p, Candidate: c})
-	edges := float32(0)
 	tl := m.tol
 	tol := uint16(tl.angle)
 	pe := probe.neighbors[probe.nbrStart[p]:probe.nbrStart[p+1]]
@@ -625,7 +632,7 @@ func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) float32 
 				// q is paired already: the edge is matched if it joins
 				// the same two pairs in both templates.
 				if qc == int16(d) {
-					edges += edgeCloseness(e1, e2, tl.invAngle, m.weights)
+					closeness += edgeCloseness(e1, e2, tl.invAngle, m.weights)
 					m.support[p]++
 					m.support[q]++
 				}
@@ -649,7 +656,7 @@ func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) float32 
 			m.push(candidate{err: edgeError(e1, e2, tl.invAngle), p: q, c: d})
 		}
 	}
-	return edges
+	return closeness
 }
 
 func (m *Matcher) push(c candidate) {

@@ -82,7 +82,10 @@
 //     is taken from the directions of the root's edges, which depend on the
 //     minutiae's positions only, and a new pair must lie where that rotation
 //     about the root puts it. Its scores are read with their own calibration
-//     (MarkedLatentFMR). Every other probe is compared as before.
+//     (MarkedLatentFMR). An image latent's matched edges are weighed by
+//     their closeness less steeply than a full print's (latentClosenessScale):
+//     its minutiae, found in a degraded deposit, sit less exactly. Every
+//     other probe is compared as above.
 //
 // All tunable constants are in parameters.go.
 //

@@ -70,8 +70,10 @@ const (
 //	scoreEdgeExact − scoreEdgeLength·|Δlength|/(length tolerance)
 //	  − scoreEdgeAngle·(|Δ relative angle| + |Δ other relative angle|)/(angle tolerance)
 //
-// from 1.5 for an edge of the same shape in both templates down to −1.5 for
-// one at the limit of every tolerance. A genuine pairing's edges agree
+// from 1.5 for an edge of the same shape in both templates down to −1 for
+// one at the limit of every tolerance (the angle term sums two shares), so
+// that a pairing of near-limit edges can score 0. (scoreEdge multiplies
+// the sum: an exact edge is worth 2.25.) A genuine pairing's edges agree
 // closely; a chance pairing's fall anywhere within the tolerances, so
 // counting them alike (closeness 1, as until this was measured) gave an
 // impostor's edges the same weight as a mate's. Measured on FVC2002 DB1-4

@@ -115,14 +115,14 @@ func (p *Prepared) tolerances() *tolerances {
 	return imageTolerances
 }
 
-// closeness returns the weights of a matched edge's closeness when p is
-// the probe: latentCloseness for an image latent, printCloseness for
-// every other.
-func (p *Prepared) closeness() *closeness {
+// edgeWeights returns the weights of a matched edge's closeness when p is
+// the probe: latentWeights for an image latent, printWeights for every
+// other.
+func (p *Prepared) edgeWeights() *edgeWeights {
 	if p.latent && !p.marked {
-		return &latentCloseness
+		return &latentWeights
 	}
-	return &printCloseness
+	return &printWeights
 }
 
 // Len returns the number of minutiae in the prepared template.

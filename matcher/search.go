@@ -41,7 +41,11 @@ const (
 	// matcher scores at least 1.7 times the score of FMR 1e-4, the first
 	// stage ranks 1 below the top 0.2% of impostor pairs; of the 1,921
 	// scoring 1.4 times it, 14; of the 2,070 at FMR 1e-4 or less, 66. The
-	// minimum keeps small galleries' shortlists generous (1% at 100,000
+	// weak mates count little: in a large gallery a distractor outscores
+	// them anyway (the search suite: of the mates the shortlist loses, none
+	// at 100,000 fingers and one at 1,000,000 would have ranked first), and
+	// every thousand entries more costs about 50 ms at a million fingers.
+	// The minimum keeps small galleries' shortlists generous (1% at 100,000
 	// fingers), where precise comparisons are cheap.
 	MinShortlist      = 1000
 	ShortlistFraction = 0.002

@@ -42,9 +42,12 @@ const (
 	// stage ranks 1 below the top 0.2% of impostor pairs; of the 1,921
 	// scoring 1.4 times it, 14; of the 2,070 at FMR 1e-4 or less, 66. The
 	// weak mates count little: in a large gallery a distractor outscores
-	// them anyway (the search suite: of the mates the shortlist loses, none
-	// at 100,000 fingers and one at 1,000,000 would have ranked first), and
-	// every thousand entries more costs about 50 ms at a million fingers.
+	// them anyway (the search suite on DB1-3_B: of the mates the shortlist
+	// loses, two would have ranked first at 20,000 fingers, none at
+	// 100,000 and one at 1,000,000), and every thousand entries more costs
+	// about 50 ms at a million fingers. The two at 20,000 are impressions
+	// of one heavily distorted finger that the first stage ranks in the
+	// middle of the impostors; no shortlist size recovers them.
 	// The minimum keeps small galleries' shortlists generous (1% at 100,000
 	// fingers), where precise comparisons are cheap.
 	MinShortlist      = 1000

@@ -28,7 +28,7 @@ package matcher
 // counting each probe × entry minutia pair's matching edges instead of
 // voting for a placement, 495 (it does not find the distorted mates the
 // placement misses either); translation cells of 20, 28 and 32 pixels,
-// 61, 67 and 72, but more of the strong mates lost at 20 and 32.
+// 61, 67 and 72, and more of the strongest mates lost at each.
 
 import (
 	"cmp"

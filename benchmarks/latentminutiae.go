@@ -37,7 +37,11 @@ import (
 // estimated FMR (matcher.LatentFMR) below 9.5 in 19,970 (the synthetic
 // part of a 20,000-finger gallery: about rank 10), their rank among the
 // real prints of the other fingers, and the same proxy for the reference
-// minutiae themselves ("oracle": a perfect extractor).
+// minutiae themselves ("oracle": a perfect extractor). It also checks the
+// latent calibration, measured on crops of full-print templates, on these
+// latents extracted from images: how many comparisons with prints of other
+// fingers reach an estimated FMR of at most 1e-2, 1e-3 and 1e-4, against
+// the count that FMR promises.
 //
 // It is registered here rather than in main.go: it is a diagnostic of the
 // extractor, not a suite of the report.
@@ -136,8 +140,10 @@ func runLatentMinutiae(args []string) error {
 		}
 		stats[k], errs[k] = measureLatentMinutiae(l, s.template, dumpTo)
 		if errs[k] == nil {
-			stats[k].mateFMR, stats[k].impostorsAbove = scoreLatent(stats[k].template, prints, sources[k])
-			stats[k].oracleFMR, _ = scoreLatent(stats[k].oracle, prints, sources[k])
+			sc := scoreLatent(stats[k].template, prints, sources[k])
+			stats[k].mateFMR, stats[k].impostorsAbove = sc.mateFMR, sc.above
+			stats[k].impostors, stats[k].impostorsAt = sc.impostors, sc.impostorsAt
+			stats[k].oracleFMR = scoreLatent(stats[k].oracle, prints, sources[k]).mateFMR
 		}
 		progress.add(1)
 	})
@@ -199,7 +205,17 @@ type latentMinutiaStats struct {
 	// how many prints of other fingers (every impression) score higher.
 	mateFMR        float64
 	impostorsAbove int
+	// impostors counts the comparisons with prints of other fingers, and
+	// impostorsAt those whose estimated FMR is at most calibrationChecks[i]:
+	// whether the latent calibration, made on crops of full-print
+	// templates, holds for latents extracted from images.
+	impostors   int
+	impostorsAt [len(calibrationChecks)]int
 }
+
+// calibrationChecks are the estimated FMRs the latent calibration is
+// checked at.
+var calibrationChecks = [...]float64{1e-2, 1e-3, 1e-4}
 
 // stageTrace keeps the stages of one extraction.
 type stageTrace struct {
@@ -398,12 +414,25 @@ func measureLatentMinutiae(l *latentSim, exemplar minutiae.Template, dumpTo stri
 	return st, nil
 }
 
+// latentScores are a latent's comparisons: mateFMR is the estimated FMR of
+// its score against its finger's exemplar, above how many prints of other
+// fingers score at least as much, impostors how many prints of other
+// fingers it was compared with and impostorsAt how many of them have an
+// estimated FMR of at most calibrationChecks[i].
+type latentScores struct {
+	mateFMR     float64
+	above       int
+	impostors   int
+	impostorsAt [len(calibrationChecks)]int
+}
+
 // scoreLatent compares the latent with the exemplar of its source's finger
 // (impression 1) and with every print of the other fingers.
-func scoreLatent(t minutiae.Template, prints []sample, source int) (mateFMR float64, above int) {
+func scoreLatent(t minutiae.Template, prints []sample, source int) latentScores {
 	if len(t.Minutiae) < 2 {
-		return 1, len(prints)
+		return latentScores{mateFMR: 1, above: len(prints)}
 	}
+	var r latentScores
 	probe := matcher.Prepare(t)
 	src := prints[source]
 	mate := 0.0
@@ -417,11 +446,20 @@ func scoreLatent(t minutiae.Template, prints []sample, source int) (mateFMR floa
 		if s.failed || sameFinger(s) {
 			continue
 		}
-		if matcher.Score(probe, s.prepared) >= mate {
-			above++
+		score := matcher.Score(probe, s.prepared)
+		if score >= mate {
+			r.above++
+		}
+		r.impostors++
+		fmr := matcher.LatentFMR(score, len(t.Minutiae))
+		for i, at := range calibrationChecks {
+			if fmr <= at {
+				r.impostorsAt[i]++
+			}
 		}
 	}
-	return matcher.LatentFMR(mate, len(t.Minutiae)), above
+	r.mateFMR = matcher.LatentFMR(mate, len(t.Minutiae))
+	return r
 }
 
 func cmpFloat(a, b float64) int {
@@ -489,7 +527,12 @@ func printLatentMinutiae(w io.Writer, stats []latentMinutiaStats) {
 	var counts []int
 	var dists, angs []float64
 	proxy, top1, top10, oracle := 0, 0, 0, 0
+	impostors, impostorsAt := 0, [len(calibrationChecks)]int{}
 	for _, s := range stats {
+		impostors += s.impostors
+		for i := range impostorsAt {
+			impostorsAt[i] += s.impostorsAt[i]
+		}
 		dists = append(dists, s.pairDist...)
 		angs = append(angs, s.pairAng...)
 		if s.oracleFMR*19970 < 9.5 {
@@ -548,6 +591,11 @@ func printLatentMinutiae(w io.Writer, stats []latentMinutiaStats) {
 	fmt.Fprintf(w, "%d latents: minutiae median %d, %d with fewer than 2, %d without a print found\n", len(stats), medianInt(counts), under2, failed)
 	fmt.Fprintf(w, "proxy: mate's latent FMR × 19970 < 9.5: %.1f%%; among real prints of other fingers: rank-1 %.1f%%, rank-10 %.1f%%; oracle (the reference minutiae) %.1f%%\n",
 		pct(proxy, len(stats)), pct(top1, len(stats)), pct(top10, len(stats)), pct(oracle, len(stats)))
+	fmt.Fprintf(w, "calibration against real prints of other fingers (%d comparisons): impostors at estimated FMR", impostors)
+	for i, at := range calibrationChecks {
+		fmt.Fprintf(w, " ≤ %g: %d (expected %.1f);", at, impostorsAt[i], at*float64(impostors))
+	}
+	fmt.Fprintln(w)
 	slices.Sort(dists)
 	slices.Sort(angs)
 	if len(dists) > 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +34,20 @@ func TestAngleBetween(t *testing.T) {
 		if got := angleBetween(tc.a, tc.b); math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("angleBetween(%g, %g) = %g, want %g", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// The calibration line sums the latents' impostor comparisons and sets
+// each count against what its estimated FMR promises.
+func TestLatentMinutiaeCalibrationLine(t *testing.T) {
+	stats := []latentMinutiaStats{
+		{impostors: 1000, impostorsAt: [len(calibrationChecks)]int{10, 1, 0}},
+		{impostors: 500, impostorsAt: [len(calibrationChecks)]int{5, 0, 0}},
+	}
+	var b strings.Builder
+	printLatentMinutiae(&b, stats)
+	want := "calibration against real prints of other fingers (1500 comparisons): impostors at estimated FMR ≤ 0.01: 15 (expected 15.0); ≤ 0.001: 1 (expected 1.5); ≤ 0.0001: 0 (expected 0.1);"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("report lacks\n%s\ngot\n%s", want, b.String())
 	}
 }

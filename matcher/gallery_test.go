@@ -357,3 +357,24 @@ func TestCompareSubject(t *testing.T) {
 	_, err = g.CompareSubject("nobody", probe, SearchOptions{})
 	assert.ErrorIs(t, err, ErrUnknownSubject)
 }
+
+// A shortlist is its fraction of the entries searched, at least its
+// minimum and, for latents, at most its maximum.
+func TestShortlistSize(t *testing.T) {
+	finger := shortlistSize{MinShortlist, ShortlistFraction, 0}
+	latent := shortlistSize{MinLatentShortlist, LatentShortlistFraction, MaxLatentShortlist}
+	for _, tc := range []struct {
+		size    shortlistSize
+		entries int
+		want    int
+	}{
+		{finger, 20_000, 1000},
+		{finger, 1_000_000, 2000},
+		{finger, 10_000_000, 20_000},
+		{latent, 10_000, 5000},
+		{latent, 100_000, 20_000},
+		{latent, 1_000_000, 50_000},
+	} {
+		assert.Equal(t, tc.want, tc.size.of(tc.entries), "%+v of %d entries", tc.size, tc.entries)
+	}
+}

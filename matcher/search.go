@@ -123,10 +123,12 @@ type query struct {
 	shortlist shortlistSize
 }
 
-// shortlistSize is a fraction of the entries searched, at least min.
+// shortlistSize is a fraction of the entries searched, at least min and,
+// when max is not 0, at most max.
 type shortlistSize struct {
 	min      int
 	fraction float64
+	max      int
 }
 
 func newQuery(t minutiae.Template) *query {
@@ -134,7 +136,7 @@ func newQuery(t minutiae.Template) *query {
 		return nil
 	}
 	p := Prepare(t)
-	return &query{prepared: p, index: newProbeIndex(p), fmr: FMR, shortlist: shortlistSize{MinShortlist, ShortlistFraction}}
+	return &query{prepared: p, index: newProbeIndex(p), fmr: FMR, shortlist: shortlistSize{MinShortlist, ShortlistFraction, 0}}
 }
 
 // eligible tells which gallery positions a probe finger is compared with:
@@ -371,7 +373,11 @@ func (s *snapshot) firstStage(ctx context.Context, q *query, elig eligible, shor
 
 // of returns the shortlist's size for n entries searched.
 func (z shortlistSize) of(n int) int {
-	return max(z.min, int(math.Ceil(z.fraction*float64(n))))
+	k := int(math.Ceil(z.fraction * float64(n)))
+	if z.max > 0 {
+		k = min(k, z.max)
+	}
+	return max(z.min, k)
 }
 
 // indexNorm scales a first-stage vote count by the gallery entry's number

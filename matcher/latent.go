@@ -34,8 +34,9 @@ type LatentOptions struct {
 // 49.52, median 249 ms; with 20% (20,000) image 54.76, 64.29, 70.00 and
 // marked 40.95, 49.52, 56.67, median 730 ms, p99 1.3 s. At 20,000
 // fingers (a 25% shortlist) comparing every entry adds little: marked
-// rank-10 57.62 against 56.19. The cap keeps a million-finger search
-// where 5% put it, about a second and a half.
+// rank-10 57.62 against 56.19. The cap holds a million-finger search to
+// the 50,000 precise comparisons that 5% gave it; its time there has not
+// been measured.
 const (
 	MinLatentShortlist      = 5000
 	LatentShortlistFraction = 0.2

@@ -52,8 +52,7 @@ type Matcher struct {
 	support [minutiaeCap]uint8 // per probe minutia: matched edges at it
 	pairs   []Pair
 	best    []Pair
-	tol     *tolerances  // the current comparison's: the probe's
-	weights *edgeWeights // the current comparison's: the probe's
+	tol     *tolerances // the current comparison's: the probe's
 	// cos and sin are of the current pairing's rotation, for aligned.
 	cos, sin float32
 }
@@ -74,8 +73,7 @@ func NewMatcher() *Matcher {
 		votes:   make([]uint16, minutiaeCap*minutiaeCap),
 		covered: make([]bool, minutiaeCap*minutiaeCap),
 		roots:   make([]root, 0, maxRoots),
-		tol:     imageTolerances,
-		weights: &printWeights,
+		tol:     printTolerances,
 		hot:     make([]uint16, minutiaeCap*minutiaeCap),
 		matches: make([]uint32, matchBuf),
 		heap:    make([]candidate, 0, 1024),
@@ -134,8 +132,9 @@ var maxRotationDrift16 = fixedAngle(maxRotationDrift)
 // angleTolerance16 is angleTolerance in fixed point.
 var angleTolerance16 = fixedAngle(angleTolerance)
 
-// tolerances are the angle tolerances of a comparison, in fixed point: the
-// probe's (see Prepared.tolerances). The candidate's edge table is filed
+// tolerances are how a comparison treats its probe's kind: the angle
+// tolerances, in fixed point, and the weights of a matched edge's
+// closeness (see Prepared.tolerances). The candidate's edge table is filed
 // for angleTolerance whatever the probe.
 type tolerances struct {
 	// angle is the tolerated difference of each relative angle of an edge
@@ -159,23 +158,28 @@ type tolerances struct {
 	// root put its probe minutia (see aligned): absolute pixels plus a
 	// fraction of its distance from the root.
 	align, alignRel float32
+	// weights weigh a matched edge's closeness (see edgeCloseness).
+	weights edgeWeights
 }
 
-func newTolerances(angle, drift, index, edgeDrift float64, align, alignRel float32) *tolerances {
+func newTolerances(angle, drift, index, edgeDrift float64, align, alignRel float32, weights edgeWeights) *tolerances {
 	a := fixedAngle(angle)
 	// invAngle is the inverse of the unrounded tolerance, as the constant
 	// it replaced was: edgeError orders a pairing's growth, and a change in
 	// its last bit changes scores.
 	return &tolerances{angle: a, invAngle: float32(1 / (angle / (2 * math.Pi) * fixedTurn)), drift: fixedAngle(drift),
 		wide: a > angleTolerance16, index: int(math.Round(index / (2 * math.Pi) * 256)), edgeDrift: fixedAngle(edgeDrift),
-		align: align, alignRel: alignRel}
+		align: align, alignRel: alignRel, weights: weights}
 }
 
-// imageTolerances are those of every probe but a hand-marked latent;
-// markedTolerances those of a marked latent (see markedAngleTolerance).
+// printTolerances are those of a print; latentTolerances those of an image
+// latent, the same but for the edges' weights (latentClosenessScale);
+// markedTolerances those of a hand-marked latent (see
+// markedAngleTolerance).
 var (
-	imageTolerances  = newTolerances(angleTolerance, maxRotationDrift, indexAngleTol, 0, 0, 0)
-	markedTolerances = newTolerances(markedAngleTolerance, markedRotationDrift, markedIndexAngleTol, markedEdgeDrift, markedAlign, markedAlignRel)
+	printTolerances  = newTolerances(angleTolerance, maxRotationDrift, indexAngleTol, 0, 0, 0, printWeights)
+	latentTolerances = newTolerances(angleTolerance, maxRotationDrift, indexAngleTol, 0, 0, 0, latentWeights)
+	markedTolerances = newTolerances(markedAngleTolerance, markedRotationDrift, markedIndexAngleTol, markedEdgeDrift, markedAlign, markedAlignRel, printWeights)
 )
 
 // edgeDiffs tells how far apart the shapes of two edges that match are:
@@ -214,7 +218,6 @@ func (m *Matcher) Compare(probe, cand *Prepared) Result {
 		return Result{}
 	}
 	m.tol = probe.tolerances()
-	m.weights = probe.edgeWeights()
 	if m.tol.wide {
 		m.findRootsWide(probe, cand)
 	} else {
@@ -271,7 +274,7 @@ func score(n, supported, sameKind int, closeness float64, np, nc int, latent boo
 // times its angle differences, each as a share of its tolerance.
 type edgeWeights struct{ exact, length, angle float32 }
 
-// printWeights weigh the edges of every probe but an image latent's;
+// printWeights weigh the edges of prints and marked latents;
 // latentWeights an image latent's, latentClosenessScale of the way from
 // counting every edge as 1 (scale 0) to printWeights (scale 1).
 var (
@@ -632,7 +635,7 @@ func (m *Matcher) add(probe, cand *Prepared, p, c int, rotation uint16) (closene
 				// q is paired already: the edge is matched if it joins
 				// the same two pairs in both templates.
 				if qc == int16(d) {
-					closeness += edgeCloseness(e1, e2, tl.invAngle, m.weights)
+					closeness += edgeCloseness(e1, e2, tl.invAngle, &tl.weights)
 					m.support[p]++
 					m.support[q]++
 				}

@@ -110,9 +110,11 @@ func (g *Gallery) SearchReverse(ctx context.Context, exemplar minutiae.Template,
 		// A latent file keeps each latent prepared, marked or not; another
 		// gallery's entries are read as image latents (its points do not
 		// say how they were made).
-		fmr := LatentFMR(h.score, int(s.segs[h.seg].entries[h.entry].nPoints))
+		var fmr float64
 		if v := &s.segs[h.seg]; v.latents != nil {
 			fmr = v.latents[h.entry].latentFMR(h.score)
+		} else {
+			fmr = LatentFMR(h.score, int(v.entries[h.entry].nPoints))
 		}
 		if fmr <= maxFMR {
 			kept = append(kept, found{h, fmr})

@@ -64,28 +64,17 @@ func referenceRootsWide(probe, cand *Prepared) []root {
 func TestFindRootsWideMatchesReference(t *testing.T) {
 	require.True(t, markedTolerances.wide, "the marked angle tolerance is wider than the table's")
 	rng := rand.New(rand.NewPCG(31, 32))
-	m := NewMatcher()
-	for range 40 {
-		a := syntheticTemplate(rng, 10+rng.IntN(60))
-		b := distorted(rng, a)
-		if rng.IntN(2) == 0 {
-			b = syntheticTemplate(rng, 10+rng.IntN(60))
-		}
-		p, c := Prepare(marked(rng, a)), Prepare(b)
+	probe := func(a minutiae.Template) *Prepared {
+		p := Prepare(marked(rng, a))
 		require.True(t, p.marked)
-		m.tol = p.tolerances()
-		m.findRootsWide(p, c)
-		want := referenceRootsWide(p, c)
-		if len(want) == 0 {
-			require.Empty(t, m.roots)
-			continue
-		}
-		require.Equal(t, want, m.roots)
+		return p
 	}
+	checkRoots(t, rng, probe, (*Matcher).findRootsWide, referenceRootsWide)
 }
 
-// Only a latent tracing is compared as marked; every other impression
-// keeps the image tolerances.
+// Only a latent tracing is compared as marked; other latents are compared
+// with the image tolerances and the latent edge weights, every other
+// impression as a print.
 func TestMarkedProbeByImpression(t *testing.T) {
 	rng := rand.New(rand.NewPCG(33, 34))
 	tpl := syntheticTemplate(rng, 20)
@@ -93,10 +82,13 @@ func TestMarkedProbeByImpression(t *testing.T) {
 		tpl.Impression = imp
 		p := Prepare(tpl)
 		assert.Equal(t, imp == minutiae.LatentTracing, p.marked, "impression %v", imp)
-		if imp == minutiae.LatentTracing {
-			assert.Same(t, markedTolerances, p.tolerances())
-		} else {
-			assert.Same(t, imageTolerances, p.tolerances())
+		switch {
+		case imp == minutiae.LatentTracing:
+			assert.Same(t, markedTolerances, p.tolerances(), "impression %v", imp)
+		case imp.IsLatent():
+			assert.Same(t, latentTolerances, p.tolerances(), "impression %v", imp)
+		default:
+			assert.Same(t, printTolerances, p.tolerances(), "impression %v", imp)
 		}
 	}
 }

@@ -106,23 +106,16 @@ type Prepared struct {
 	marked bool
 }
 
-// tolerances returns the angle tolerances of comparisons with p as the
-// probe.
+// tolerances returns how comparisons with p as the probe treat it: a
+// hand-marked latent's tolerances, an image latent's or a print's.
 func (p *Prepared) tolerances() *tolerances {
-	if p.marked {
+	switch {
+	case p.marked:
 		return markedTolerances
+	case p.latent:
+		return latentTolerances
 	}
-	return imageTolerances
-}
-
-// edgeWeights returns the weights of a matched edge's closeness when p is
-// the probe: latentWeights for an image latent, printWeights for every
-// other.
-func (p *Prepared) edgeWeights() *edgeWeights {
-	if p.latent && !p.marked {
-		return &latentWeights
-	}
-	return &printWeights
+	return printTolerances
 }
 
 // Len returns the number of minutiae in the prepared template.

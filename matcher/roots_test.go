@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/whorlafis/whorl/minutiae"
 )
 
 // referenceRoots is findRoots written plainly: every probe lookup against
@@ -47,7 +49,15 @@ func referenceSelect(votes []int, most, nc int) []root {
 // The branch-free vote counting and the packed-key selection of findRoots
 // give the roots of the plain reference, ties included.
 func TestFindRootsMatchesReference(t *testing.T) {
-	rng := rand.New(rand.NewPCG(21, 22))
+	checkRoots(t, rand.New(rand.NewPCG(21, 22)), func(a minutiae.Template) *Prepared { return Prepare(a) },
+		(*Matcher).findRoots, referenceRoots)
+}
+
+// checkRoots compares a root finder with its reference on 40 pairs: a
+// probe made from a random template, and a distorted copy of that
+// template or, half the time, an unrelated one.
+func checkRoots(t *testing.T, rng *rand.Rand, probe func(minutiae.Template) *Prepared, find func(m *Matcher, p, c *Prepared), reference func(p, c *Prepared) []root) {
+	t.Helper()
 	m := NewMatcher()
 	for range 40 {
 		a := syntheticTemplate(rng, 10+rng.IntN(60))
@@ -55,9 +65,10 @@ func TestFindRootsMatchesReference(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			b = syntheticTemplate(rng, 10+rng.IntN(60))
 		}
-		p, c := Prepare(a), Prepare(b)
-		m.findRoots(p, c)
-		want := referenceRoots(p, c)
+		p, c := probe(a), Prepare(b)
+		m.tol = p.tolerances()
+		find(m, p, c)
+		want := reference(p, c)
 		if len(want) == 0 {
 			require.Empty(t, m.roots)
 			continue

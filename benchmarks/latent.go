@@ -38,6 +38,13 @@ type latentResult struct {
 	ImageRank10Exhaustive  *float64 `json:"image_rank10_exhaustive,omitempty"`
 	MarkedRank1Exhaustive  *float64 `json:"marked_rank1_exhaustive,omitempty"`
 	MarkedRank10Exhaustive *float64 `json:"marked_rank10_exhaustive,omitempty"`
+	// With --noise-free, the rates of the markings made without the
+	// examiner's noise (exactMarking): every minutia of the region, none
+	// missed, none spurious, none jittered. What the matcher reaches on a
+	// perfect marking bounds what it can reach on a noisy one.
+	NoiseFreeRank1   *float64 `json:"noise_free_rank1,omitempty"`
+	NoiseFreeRank10  *float64 `json:"noise_free_rank10,omitempty"`
+	NoiseFreeRank100 *float64 `json:"noise_free_rank100,omitempty"`
 	// ImageNoMinutiae counts the latent images our extractor found fewer
 	// than two minutiae on; the medians are the minutia counts.
 	ImageNoMinutiae        int     `json:"image_no_minutiae"`
@@ -89,6 +96,8 @@ type latentCase struct {
 	source int
 	image  minutiae.Template
 	marked minutiae.Template
+	// exact is the marking without noise (exactMarking).
+	exact minutiae.Template
 }
 
 func runLatent(args []string) error {
@@ -107,6 +116,7 @@ func runLatent(args []string) error {
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
 	shortlist := fs.Int("shortlist", 0, "entries the first stage hands to the precise matcher (0: the matcher's latent default)")
 	exhaustive := fs.Bool("exhaustive", false, "also search by comparing every entry with the precise matcher (slow), to measure what the first stage loses")
+	noiseFree := fs.Bool("noise-free", false, "also search every latent's region marked without the examiner's noise (every minutia, none missed, spurious or jittered): what the matcher reaches on a perfect marking")
 	src, err := suite.parse(args)
 	if err != nil {
 		return err
@@ -119,7 +129,7 @@ func runLatent(args []string) error {
 	}
 	run, err := measureLatent(latentConfig{
 		dirs: fs.Args(), src: src, gallery: *size, seed: *seed, limit: *limit, unsolved: *unsolved,
-		reverseFMR: *reverseFMR, shortlist: *shortlist, exhaustive: *exhaustive,
+		reverseFMR: *reverseFMR, shortlist: *shortlist, exhaustive: *exhaustive, noiseFree: *noiseFree,
 	})
 	if err != nil {
 		return err
@@ -143,6 +153,7 @@ type latentConfig struct {
 	reverseFMR float64
 	shortlist  int
 	exhaustive bool
+	noiseFree  bool
 }
 
 // latentRun is what measureLatent measured: the result and every latent
@@ -241,15 +252,26 @@ func measureLatent(cfg latentConfig) (latentRun, error) {
 	var lat []time.Duration
 	imageRanks := make([]int, len(cases))
 	markedRanks := make([]int, len(cases))
-	progress := newProgress("latent searches", 2*len(cases))
+	var exactRanks []int // with --noise-free
+	type query struct {
+		probe minutiae.Template
+		rank  *int
+		kind  int // 0 image, 1 marked, 2 noise-free marking
+	}
+	perCase := 2
+	if cfg.noiseFree {
+		exactRanks = make([]int, len(cases))
+		perCase++
+	}
+	progress := newProgress("latent searches", perCase*len(cases))
 	var exRanks [2][]int // image, marked: ranks by the exhaustive search
 	for k, c := range cases {
 		want := subjectOf(prints[c.source])
-		for _, q := range []struct {
-			probe minutiae.Template
-			rank  *int
-			kind  int
-		}{{c.image, &imageRanks[k], 0}, {c.marked, &markedRanks[k], 1}} {
+		qs := []query{{c.image, &imageRanks[k], 0}, {c.marked, &markedRanks[k], 1}}
+		if cfg.noiseFree {
+			qs = append(qs, query{c.exact, &exactRanks[k], 2})
+		}
+		for _, q := range qs {
 			*q.rank = math.MaxInt
 			if len(q.probe.Minutiae) >= 2 {
 				t0 := time.Now()
@@ -257,16 +279,20 @@ func measureLatent(cfg latentConfig) (latentRun, error) {
 				if err != nil {
 					return latentRun{}, fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
 				}
-				lat = append(lat, time.Since(t0))
+				if q.kind < 2 {
+					// The noise-free markings are a measurement, not
+					// a kind of search: they stay out of the latency.
+					lat = append(lat, time.Since(t0))
+				}
 				*q.rank = rankOf(cs, want)
-				if cfg.exhaustive {
+				if cfg.exhaustive && q.kind < 2 {
 					cs, err := searchLatent(ctx, &g, q.probe, matcher.LatentOptions{Exhaustive: true})
 					if err != nil {
 						return latentRun{}, fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
 					}
 					exRanks[q.kind] = append(exRanks[q.kind], rankOf(cs, want))
 				}
-			} else if cfg.exhaustive {
+			} else if cfg.exhaustive && q.kind < 2 {
 				exRanks[q.kind] = append(exRanks[q.kind], math.MaxInt)
 			}
 			progress.add(1)
@@ -275,6 +301,10 @@ func measureLatent(cfg latentConfig) (latentRun, error) {
 	progress.done()
 	res.ImageRank1, res.ImageRank10, res.ImageRank100 = rate(imageRanks, 1), rate(imageRanks, 10), rate(imageRanks, 100)
 	res.MarkedRank1, res.MarkedRank10, res.MarkedRank100 = rate(markedRanks, 1), rate(markedRanks, 10), rate(markedRanks, 100)
+	if cfg.noiseFree {
+		r := [3]float64{rate(exactRanks, 1), rate(exactRanks, 10), rate(exactRanks, 100)}
+		res.NoiseFreeRank1, res.NoiseFreeRank10, res.NoiseFreeRank100 = &r[0], &r[1], &r[2]
+	}
 	if cfg.exhaustive {
 		r := [4]float64{rate(exRanks[0], 1), rate(exRanks[0], 10), rate(exRanks[1], 1), rate(exRanks[1], 10)}
 		res.ImageRank1Exhaustive, res.ImageRank10Exhaustive, res.MarkedRank1Exhaustive, res.MarkedRank10Exhaustive = &r[0], &r[1], &r[2], &r[3]
@@ -342,6 +372,7 @@ func simulateLatents(prints []sample, sources []int, seed uint64) ([]latentCase,
 			cases[k].image = t
 		}
 		cases[k].marked = simulateMarking(l, s.template, latentSeed(seed, name+"/marking"))
+		cases[k].exact = exactMarking(l, s.template)
 		progress.add(1)
 	})
 	progress.done()
@@ -489,6 +520,9 @@ func printLatent(w io.Writer, r latentResult) {
 	fmt.Fprintf(w, "%-16s %9s %9s %9s\n", "", "rank-1", "rank-10", "rank-100")
 	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "image latents", r.ImageRank1, r.ImageRank10, r.ImageRank100)
 	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked latents", r.MarkedRank1, r.MarkedRank10, r.MarkedRank100)
+	if r.NoiseFreeRank1 != nil {
+		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked, no noise", *r.NoiseFreeRank1, *r.NoiseFreeRank10, *r.NoiseFreeRank100)
+	}
 	if r.ImageRank10Exhaustive != nil {
 		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%%\n", "image exhaustive", *r.ImageRank1Exhaustive, *r.ImageRank10Exhaustive)
 		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%%\n", "marked exhaust.", *r.MarkedRank1Exhaustive, *r.MarkedRank10Exhaustive)

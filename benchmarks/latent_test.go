@@ -50,9 +50,12 @@ func TestLatentSuiteJSON(t *testing.T) {
 	found := got["reverse_found"].(float64)
 	assert.True(t, 0 <= found && found <= 100, "reverse_found %v", found)
 
-	// The same seed simulates the same latents: the same results.
+	assert.NotContains(t, got, "noise_free_rank10", "only with --noise-free")
+
+	// The same seed simulates the same latents: the same results, and
+	// --noise-free adds the perfect markings' rates without changing them.
 	again := filepath.Join(t.TempDir(), "again.json")
-	require.NoError(t, runLatent([]string{"--limit", "10", "--gallery", "200", "--unsolved", "50", "--json", again, set}))
+	require.NoError(t, runLatent([]string{"--limit", "10", "--gallery", "200", "--unsolved", "50", "--noise-free", "--json", again, set}))
 	b2, err := os.ReadFile(again)
 	require.NoError(t, err)
 	var got2 map[string]any
@@ -60,6 +63,8 @@ func TestLatentSuiteJSON(t *testing.T) {
 	for _, field := range []string{"image_rank1", "image_rank10", "marked_rank1", "marked_rank10", "reverse_found", "image_minutiae_median", "marked_minutiae_median"} {
 		assert.Equal(t, got[field], got2[field], field)
 	}
+	r1, r10, r100 := got2["noise_free_rank1"].(float64), got2["noise_free_rank10"].(float64), got2["noise_free_rank100"].(float64)
+	assert.True(t, 0 < r1 && r1 <= r10 && r10 <= r100 && r100 <= 100, "noise-free ranks %v %v %v", r1, r10, r100)
 }
 
 func TestLatentSuiteRefuses(t *testing.T) {

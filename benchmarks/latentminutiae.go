@@ -260,15 +260,11 @@ func measureLatentMinutiae(l *latentSim, exemplar minutiae.Template, dumpTo stri
 	}
 	var refs []ref
 	st.oracle = minutiae.Template{Width: w, Height: h, Impression: minutiae.Latent}
-	for _, m := range exemplar.Minutiae {
-		qx, qy, dir, ok := l.onLatent(m)
-		if !ok {
-			continue
-		}
-		d := depth[int(math.Round(qy))*w+int(math.Round(qx))]
-		refs = append(refs, ref{x: qx, y: qy, dir: dir, deep: d >= deepDistance, depth: d})
-		st.oracle.Minutiae = append(st.oracle.Minutiae, minutiae.Minutia{X: float32(qx), Y: float32(qy),
-			Direction: minutiae.NormalizeAngle(dir), Kind: m.Kind})
+	for _, m := range l.regionMinutiae(exemplar) {
+		d := depth[int(math.Round(m.y))*w+int(math.Round(m.x))]
+		refs = append(refs, ref{x: m.x, y: m.y, dir: m.dir, deep: d >= deepDistance, depth: d})
+		st.oracle.Minutiae = append(st.oracle.Minutiae, minutiae.Minutia{X: float32(m.x), Y: float32(m.y),
+			Direction: minutiae.NormalizeAngle(m.dir), Kind: m.kind})
 	}
 	st.reference = len(refs)
 	for _, r := range refs {

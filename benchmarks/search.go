@@ -162,9 +162,6 @@ func measureSearch(cfg searchConfig) (searchRun, error) {
 	if len(probes) == 0 {
 		return searchRun{}, errors.New("no probe with an enrolled mate")
 	}
-	if cfg.exhaustive && cfg.gallery > maxExhaustive {
-		return searchRun{}, fmt.Errorf("--exhaustive keeps every entry prepared (about 30 KB each): at most %d fingers", maxExhaustive)
-	}
 	if cfg.gallery < len(mates) {
 		return searchRun{}, fmt.Errorf("--gallery %d is smaller than the %d mates", cfg.gallery, len(mates))
 	}
@@ -359,58 +356,82 @@ func liveHeap() uint64 {
 	return m.HeapAlloc
 }
 
-// maxExhaustive bounds --exhaustive's gallery: every entry is kept
-// prepared, about 30 KB each.
-const maxExhaustive = 200_000
-
 // exhaustiveRanks compares every probe with every gallery entry (the same
 // mates and the same distractors that addDistractors made, in the form the
 // gallery stores them, so that scores equal the search's) and returns the
-// rank of each probe's mate: 1 + the number of entries scoring higher.
+// rank of each probe's mate: 1 + the number of entries of other subjects
+// scoring higher. The distractors are made, compared with every probe and
+// dropped a subject at a time, on GOMAXPROCS goroutines, so that a
+// gallery of any size fits in memory (a prepared entry is about 30 KB).
 func exhaustiveRanks(prints []sample, mates, probes []int, model *distractorModel, seed uint64, size int) ([]int, error) {
-	gallery := make([]*matcher.Prepared, 0, size)
-	subject := make([]string, 0, size)
-	for _, i := range mates {
-		gallery = append(gallery, matcher.Prepare(matcher.Stored(prints[i].template)))
-		subject = append(subject, subjectOf(prints[i]))
+	prepared := make([]*matcher.Prepared, len(probes))
+	for k, i := range probes {
+		prepared[k] = matcher.Prepare(prints[i].template)
+	}
+	// The mates first: each probe's mate score, and the real fingers of
+	// other subjects above it.
+	mateScore := make([]float64, len(probes))
+	above := make([]int, len(probes))
+	for k, i := range probes {
+		want := subjectOf(prints[i])
+		var others []float64
+		for _, j := range mates {
+			s := matcher.Score(prepared[k], matcher.Prepare(matcher.Stored(prints[j].template)))
+			if subjectOf(prints[j]) == want {
+				mateScore[k] = max(mateScore[k], s)
+			} else {
+				others = append(others, s)
+			}
+		}
+		for _, s := range others {
+			if s > mateScore[k] {
+				above[k]++
+			}
+		}
 	}
 	n := size - len(mates)
-	progress := newProgress("exhaustive: prepare", n)
-	for k := 0; k*distractorFingers < n; k++ {
-		rng := rand.New(rand.NewPCG(seed, uint64(k)))
-		for range min(distractorFingers, n-k*distractorFingers) {
-			gallery = append(gallery, matcher.Prepare(matcher.Stored(model.Template(rng))))
-			subject = append(subject, "synthetic")
-		}
-		progress.add(min(distractorFingers, n-k*distractorFingers))
+	subjects := (n + distractorFingers - 1) / distractorFingers
+	progress := newProgress("exhaustive: distractors", n)
+	var next atomic.Int64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			m := matcher.NewMatcher()
+			local := make([]int, len(probes))
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= subjects {
+					break
+				}
+				rng := rand.New(rand.NewPCG(seed, uint64(k)))
+				fingers := min(distractorFingers, n-k*distractorFingers)
+				for range fingers {
+					entry := matcher.Prepare(matcher.Stored(model.Template(rng)))
+					for q, probe := range prepared {
+						if m.Compare(probe, entry).Score > mateScore[q] {
+							local[q]++
+						}
+					}
+				}
+				progress.add(fingers)
+			}
+			mu.Lock()
+			for q, c := range local {
+				above[q] += c
+			}
+			mu.Unlock()
+		})
 	}
+	wg.Wait()
 	progress.done()
 	ranks := make([]int, len(probes))
-	progress = newProgress("exhaustive searches", len(probes))
-	for k, i := range probes {
-		probe := matcher.Prepare(prints[i].template)
-		want := subjectOf(prints[i])
-		scores := make([]float64, len(gallery))
-		parallelFor(len(gallery), func(j int) { scores[j] = matcher.Score(probe, gallery[j]) })
-		mate := 0.0
-		for j, s := range scores {
-			if subject[j] == want {
-				mate = max(mate, s)
-			}
+	for k := range probes {
+		ranks[k] = 1 + above[k]
+		if mateScore[k] == 0 {
+			ranks[k] = size + 1
 		}
-		rank := 1
-		for j, s := range scores {
-			if subject[j] != want && s > mate {
-				rank++
-			}
-		}
-		if mate == 0 {
-			rank = len(gallery) + 1
-		}
-		ranks[k] = rank
-		progress.add(1)
 	}
-	progress.done()
 	return ranks, nil
 }
 

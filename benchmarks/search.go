@@ -370,13 +370,17 @@ func exhaustiveRanks(prints []sample, mates, probes []int, model *distractorMode
 	}
 	// The mates first: each probe's mate score, and the real fingers of
 	// other subjects above it.
+	real := make([]*matcher.Prepared, len(mates))
+	for r, j := range mates {
+		real[r] = matcher.Prepare(matcher.Stored(prints[j].template))
+	}
 	mateScore := make([]float64, len(probes))
 	above := make([]int, len(probes))
 	for k, i := range probes {
 		want := subjectOf(prints[i])
 		var others []float64
-		for _, j := range mates {
-			s := matcher.Score(prepared[k], matcher.Prepare(matcher.Stored(prints[j].template)))
+		for r, j := range mates {
+			s := matcher.Score(prepared[k], real[r])
 			if subjectOf(prints[j]) == want {
 				mateScore[k] = max(mateScore[k], s)
 			} else {

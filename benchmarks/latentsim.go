@@ -314,9 +314,6 @@ func exactMarking(l *latentSim, exemplar minutiae.Template) minutiae.Template {
 			Kind:      r.kind,
 		})
 	}
-	if len(t.Minutiae) > minutiae.MaxMinutiae {
-		t.Minutiae = t.Minutiae[:minutiae.MaxMinutiae]
-	}
 	return t
 }
 

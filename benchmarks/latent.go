@@ -39,9 +39,11 @@ type latentResult struct {
 	MarkedRank1Exhaustive  *float64 `json:"marked_rank1_exhaustive,omitempty"`
 	MarkedRank10Exhaustive *float64 `json:"marked_rank10_exhaustive,omitempty"`
 	// With --noise-free, the rates of the markings made without the
-	// examiner's noise (exactMarking): every minutia of the region, none
-	// missed, none spurious, none jittered. What the matcher reaches on a
-	// perfect marking bounds what it can reach on a noisy one.
+	// examiner's noise (noiseFreeMarking): every minutia our extractor
+	// found on the source impression inside the region, none missed, none
+	// added, none jittered. The noisy markings are those same minutiae
+	// with noise, so these rates show what the noise costs, and are
+	// expected to be above the marked rates (measured, not guaranteed).
 	NoiseFreeRank1   *float64 `json:"noise_free_rank1,omitempty"`
 	NoiseFreeRank10  *float64 `json:"noise_free_rank10,omitempty"`
 	NoiseFreeRank100 *float64 `json:"noise_free_rank100,omitempty"`
@@ -96,8 +98,8 @@ type latentCase struct {
 	source int
 	image  minutiae.Template
 	marked minutiae.Template
-	// exact is the marking without noise (exactMarking).
-	exact minutiae.Template
+	// noiseFree is the marking without noise (noiseFreeMarking).
+	noiseFree minutiae.Template
 }
 
 func runLatent(args []string) error {
@@ -116,7 +118,7 @@ func runLatent(args []string) error {
 	jsonOut := fs.String("json", "", "write the results as JSON to this file")
 	shortlist := fs.Int("shortlist", 0, "entries the first stage hands to the precise matcher (0: the matcher's latent default)")
 	exhaustive := fs.Bool("exhaustive", false, "also search by comparing every entry with the precise matcher (slow), to measure what the first stage loses")
-	noiseFree := fs.Bool("noise-free", false, "also search every latent's region marked without the examiner's noise (every minutia, none missed, spurious or jittered): what the matcher reaches on a perfect marking")
+	noiseFree := fs.Bool("noise-free", false, "also search every latent's marking without the examiner's noise (the minutiae our extractor found in the region, none missed, added or jittered): what the noise costs the marked latents")
 	src, err := suite.parse(args)
 	if err != nil {
 		return err
@@ -252,24 +254,30 @@ func measureLatent(cfg latentConfig) (latentRun, error) {
 	var lat []time.Duration
 	imageRanks := make([]int, len(cases))
 	markedRanks := make([]int, len(cases))
-	var exactRanks []int // with --noise-free
+	var noiseFreeRanks []int // with --noise-free
+	// The kinds of probe searched, in the order of exRanks.
+	const (
+		probeImage = iota
+		probeMarked
+		probeNoiseFree // not part of the latency or the exhaustive ranks
+	)
 	type query struct {
 		probe minutiae.Template
 		rank  *int
-		kind  int // 0 image, 1 marked, 2 noise-free marking
+		kind  int
 	}
 	perCase := 2
 	if cfg.noiseFree {
-		exactRanks = make([]int, len(cases))
+		noiseFreeRanks = make([]int, len(cases))
 		perCase++
 	}
 	progress := newProgress("latent searches", perCase*len(cases))
-	var exRanks [2][]int // image, marked: ranks by the exhaustive search
+	var exRanks [2][]int // probeImage, probeMarked: ranks by the exhaustive search
 	for k, c := range cases {
 		want := subjectOf(prints[c.source])
-		qs := []query{{c.image, &imageRanks[k], 0}, {c.marked, &markedRanks[k], 1}}
+		qs := []query{{c.image, &imageRanks[k], probeImage}, {c.marked, &markedRanks[k], probeMarked}}
 		if cfg.noiseFree {
-			qs = append(qs, query{c.exact, &exactRanks[k], 2})
+			qs = append(qs, query{c.noiseFree, &noiseFreeRanks[k], probeNoiseFree})
 		}
 		for _, q := range qs {
 			*q.rank = math.MaxInt
@@ -279,20 +287,20 @@ func measureLatent(cfg latentConfig) (latentRun, error) {
 				if err != nil {
 					return latentRun{}, fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
 				}
-				if q.kind < 2 {
-					// The noise-free markings are a measurement, not
-					// a kind of search: they stay out of the latency.
+				if q.kind != probeNoiseFree {
+					// The noise-free markings are no probe an examiner
+					// sends: they stay out of the latency.
 					lat = append(lat, time.Since(t0))
 				}
 				*q.rank = rankOf(cs, want)
-				if cfg.exhaustive && q.kind < 2 {
+				if cfg.exhaustive && q.kind != probeNoiseFree {
 					cs, err := searchLatent(ctx, &g, q.probe, matcher.LatentOptions{Exhaustive: true})
 					if err != nil {
 						return latentRun{}, fmt.Errorf("latent of %s: %w", prints[c.source].path, err)
 					}
 					exRanks[q.kind] = append(exRanks[q.kind], rankOf(cs, want))
 				}
-			} else if cfg.exhaustive && q.kind < 2 {
+			} else if cfg.exhaustive && q.kind != probeNoiseFree {
 				exRanks[q.kind] = append(exRanks[q.kind], math.MaxInt)
 			}
 			progress.add(1)
@@ -302,7 +310,7 @@ func measureLatent(cfg latentConfig) (latentRun, error) {
 	res.ImageRank1, res.ImageRank10, res.ImageRank100 = rate(imageRanks, 1), rate(imageRanks, 10), rate(imageRanks, 100)
 	res.MarkedRank1, res.MarkedRank10, res.MarkedRank100 = rate(markedRanks, 1), rate(markedRanks, 10), rate(markedRanks, 100)
 	if cfg.noiseFree {
-		r := [3]float64{rate(exactRanks, 1), rate(exactRanks, 10), rate(exactRanks, 100)}
+		r := [3]float64{rate(noiseFreeRanks, 1), rate(noiseFreeRanks, 10), rate(noiseFreeRanks, 100)}
 		res.NoiseFreeRank1, res.NoiseFreeRank10, res.NoiseFreeRank100 = &r[0], &r[1], &r[2]
 	}
 	if cfg.exhaustive {
@@ -372,7 +380,7 @@ func simulateLatents(prints []sample, sources []int, seed uint64) ([]latentCase,
 			cases[k].image = t
 		}
 		cases[k].marked = simulateMarking(l, s.template, latentSeed(seed, name+"/marking"))
-		cases[k].exact = exactMarking(l, s.template)
+		cases[k].noiseFree = noiseFreeMarking(l, s.template)
 		progress.add(1)
 	})
 	progress.done()
@@ -521,7 +529,7 @@ func printLatent(w io.Writer, r latentResult) {
 	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "image latents", r.ImageRank1, r.ImageRank10, r.ImageRank100)
 	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked latents", r.MarkedRank1, r.MarkedRank10, r.MarkedRank100)
 	if r.NoiseFreeRank1 != nil {
-		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked, no noise", *r.NoiseFreeRank1, *r.NoiseFreeRank10, *r.NoiseFreeRank100)
+		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked, noise-free", *r.NoiseFreeRank1, *r.NoiseFreeRank10, *r.NoiseFreeRank100)
 	}
 	if r.ImageRank10Exhaustive != nil {
 		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%%\n", "image exhaustive", *r.ImageRank1Exhaustive, *r.ImageRank10Exhaustive)

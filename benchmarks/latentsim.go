@@ -296,18 +296,19 @@ func simulateMarking(l *latentSim, exemplar minutiae.Template, rng *rand.Rand) m
 	return t
 }
 
-// exactMarking is simulateMarking without the examiner's noise: every
-// minutia of the exemplar that falls in the region, where the distortion
-// moved it, none missed, none added, none jittered. Searched, it shows how
-// much of a marked latent's miss is the marking's noise and how much the
-// matcher's (the latent suite's --noise-free).
-func exactMarking(l *latentSim, exemplar minutiae.Template) minutiae.Template {
+// noiseFreeMarking is simulateMarking without the examiner's noise: the
+// minutiae of the source impression's template (our extractor's, with its
+// own misses and false minutiae) that fall in the region, where the
+// distortion moved them; none missed, none added, none jittered. Searched
+// (the latent suite's --noise-free), it shows how much of the marked
+// latents' misses the marking's noise causes.
+func noiseFreeMarking(l *latentSim, source minutiae.Template) minutiae.Template {
 	t := minutiae.Template{
 		Width: l.width, Height: l.height,
 		Position:   minutiae.UnknownFinger,
 		Impression: minutiae.LatentTracing,
 	}
-	for _, r := range l.regionMinutiae(exemplar) {
+	for _, r := range l.regionMinutiae(source) {
 		t.Minutiae = append(t.Minutiae, minutiae.Minutia{
 			X: float32(clampTo(r.x, l.width)), Y: float32(clampTo(r.y, l.height)),
 			Direction: minutiae.NormalizeAngle(r.dir),
@@ -324,11 +325,11 @@ type regionMinutia struct {
 	kind      minutiae.Kind
 }
 
-// regionMinutiae lists the exemplar's minutiae that fall in the latent's
-// region (see onLatent), in the exemplar's order.
-func (l *latentSim) regionMinutiae(exemplar minutiae.Template) []regionMinutia {
+// regionMinutiae lists the minutiae of the source impression's template
+// that fall in the latent's region (see onLatent), in the template's order.
+func (l *latentSim) regionMinutiae(source minutiae.Template) []regionMinutia {
 	var rs []regionMinutia
-	for _, m := range exemplar.Minutiae {
+	for _, m := range source.Minutiae {
 		if x, y, dir, ok := l.onLatent(m); ok {
 			rs = append(rs, regionMinutia{x, y, dir, m.Kind})
 		}

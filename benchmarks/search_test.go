@@ -1,7 +1,8 @@
 package main
 
 import (
-	"math/rand/v2"
+	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,10 +15,11 @@ import (
 )
 
 // TestExhaustiveRanks checks the streamed exhaustive ranks against the
-// plainest count: every entry prepared at once, each probe's mate score,
-// and the entries of other subjects above it.
+// gallery's own exhaustive search of the same entries (the mates, and the
+// distractors addDistractors enrols), on DB3_B, where other fingers and
+// distractors outrank some mates.
 func TestExhaustiveRanks(t *testing.T) {
-	set := filepath.Join(dataDir, "DB1_B")
+	set := filepath.Join(dataDir, "DB3_B")
 	if _, err := os.Stat(set); err != nil {
 		t.Skipf("reference data absent (%s): skipping", set)
 	}
@@ -29,7 +31,7 @@ func TestExhaustiveRanks(t *testing.T) {
 		case s.failed:
 		case s.impression == 1:
 			mates = append(mates, i)
-		case s.impression <= 3:
+		default:
 			probes = append(probes, i)
 		}
 	}
@@ -38,50 +40,40 @@ func TestExhaustiveRanks(t *testing.T) {
 		real = append(real, s.template)
 	}
 	model := fitDistractorModel(real)
-	const seed, size = 7, 10 + 253 // the last synthetic subject has 3 fingers
+	// The last synthetic subject has 3 fingers, not 10.
+	const seed, distractors = 7, 10*distractorFingers + 3
+	size := len(mates) + distractors
 
 	got, err := exhaustiveRanks(prints, mates, probes, model, seed, size)
 	require.NoError(t, err)
+	matesOnly, err := exhaustiveRanks(prints, mates, probes, model, seed, len(mates))
+	require.NoError(t, err)
 
-	var gallery []*matcher.Prepared
-	var subject []string
+	var g matcher.Gallery
 	for _, i := range mates {
-		gallery = append(gallery, matcher.Prepare(matcher.Stored(prints[i].template)))
-		subject = append(subject, subjectOf(prints[i]))
+		tpl := prints[i].template
+		tpl.Position = minutiae.UnknownFinger
+		require.NoError(t, g.AddSubject(subjectOf(prints[i]), []minutiae.Template{tpl}))
 	}
-	for k := 0; len(gallery) < size; k++ {
-		rng := rand.New(rand.NewPCG(seed, uint64(k)))
-		for range min(distractorFingers, size-len(gallery)) {
-			gallery = append(gallery, matcher.Prepare(matcher.Stored(model.Template(rng))))
-			subject = append(subject, "synthetic")
-		}
-	}
-	require.Len(t, gallery, size)
-	firsts := 0
+	require.NoError(t, addDistractors(&g, model, seed, distractors))
+	below, byDistractors := 0, 0
 	for k, i := range probes {
-		probe := matcher.Prepare(prints[i].template)
-		want := subjectOf(prints[i])
-		mate := 0.0
-		for j, e := range gallery {
-			if subject[j] == want {
-				mate = max(mate, matcher.Score(probe, e))
-			}
+		cs, err := g.Search(context.Background(), prints[i].template, matcher.SearchOptions{Exhaustive: true, Top: size})
+		require.NoError(t, err)
+		want := rankOf(cs, subjectOf(prints[i]))
+		if want == math.MaxInt {
+			want = size + 1 // the mate scored 0
 		}
-		rank := 1
-		for j, e := range gallery {
-			if subject[j] != want && matcher.Score(probe, e) > mate {
-				rank++
-			}
+		assert.Equal(t, want, got[k], "probe %s", prints[i].path)
+		if got[k] > 1 {
+			below++
 		}
-		if mate == 0 {
-			rank = size + 1
-		}
-		assert.Equal(t, rank, got[k], "probe %s", prints[i].path)
-		if rank == 1 {
-			firsts++
+		if got[k] != matesOnly[k] {
+			byDistractors++
 		}
 	}
-	// Ranks of 1 compared, not only misses: most probes find their mate
-	// first.
-	assert.Greater(t, firsts, len(probes)/2)
+	// Not only ranks of 1: some mates rank below other fingers, and the
+	// distractors move some ranks.
+	assert.Positive(t, below)
+	assert.Positive(t, byDistractors)
 }

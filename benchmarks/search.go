@@ -360,19 +360,21 @@ func liveHeap() uint64 {
 // mates and the same distractors that addDistractors made, in the form the
 // gallery stores them, so that scores equal the search's) and returns the
 // rank of each probe's mate: 1 + the number of entries of other subjects
-// scoring higher. The distractors are made, compared with every probe and
-// dropped a subject at a time, on GOMAXPROCS goroutines, so that a
-// gallery of any size fits in memory (a prepared entry is about 30 KB).
+// scoring higher, or size + 1 when the mate scores 0 (no match at all).
+// The mates are compared first, then the distractors are made, compared
+// with every probe and dropped a subject at a time, on GOMAXPROCS
+// goroutines, so that a gallery of any size fits in memory (a prepared
+// entry is about 30 KB).
 func exhaustiveRanks(prints []sample, mates, probes []int, model *distractorModel, seed uint64, size int) ([]int, error) {
-	prepared := make([]*matcher.Prepared, len(probes))
+	probeEntries := make([]*matcher.Prepared, len(probes))
 	for k, i := range probes {
-		prepared[k] = matcher.Prepare(prints[i].template)
+		probeEntries[k] = matcher.Prepare(prints[i].template)
 	}
 	// The mates first: each probe's mate score, and the real fingers of
 	// other subjects above it.
-	real := make([]*matcher.Prepared, len(mates))
+	mateEntries := make([]*matcher.Prepared, len(mates))
 	for r, j := range mates {
-		real[r] = matcher.Prepare(matcher.Stored(prints[j].template))
+		mateEntries[r] = matcher.Prepare(matcher.Stored(prints[j].template))
 	}
 	mateScore := make([]float64, len(probes))
 	above := make([]int, len(probes))
@@ -380,7 +382,7 @@ func exhaustiveRanks(prints []sample, mates, probes []int, model *distractorMode
 		want := subjectOf(prints[i])
 		var others []float64
 		for r, j := range mates {
-			s := matcher.Score(prepared[k], real[r])
+			s := matcher.Score(probeEntries[k], mateEntries[r])
 			if subjectOf(prints[j]) == want {
 				mateScore[k] = max(mateScore[k], s)
 			} else {
@@ -404,15 +406,15 @@ func exhaustiveRanks(prints []sample, mates, probes []int, model *distractorMode
 			m := matcher.NewMatcher()
 			local := make([]int, len(probes))
 			for {
-				k := int(next.Add(1)) - 1
-				if k >= subjects {
+				subject := int(next.Add(1)) - 1
+				if subject >= subjects {
 					break
 				}
-				rng := rand.New(rand.NewPCG(seed, uint64(k)))
-				fingers := min(distractorFingers, n-k*distractorFingers)
+				rng := rand.New(rand.NewPCG(seed, uint64(subject)))
+				fingers := min(distractorFingers, n-subject*distractorFingers)
 				for range fingers {
 					entry := matcher.Prepare(matcher.Stored(model.Template(rng)))
-					for q, probe := range prepared {
+					for q, probe := range probeEntries {
 						if m.Compare(probe, entry).Score > mateScore[q] {
 							local[q]++
 						}

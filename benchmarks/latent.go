@@ -529,7 +529,7 @@ func printLatent(w io.Writer, r latentResult) {
 	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "image latents", r.ImageRank1, r.ImageRank10, r.ImageRank100)
 	fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked latents", r.MarkedRank1, r.MarkedRank10, r.MarkedRank100)
 	if r.NoiseFreeRank1 != nil {
-		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "marked, noise-free", *r.NoiseFreeRank1, *r.NoiseFreeRank10, *r.NoiseFreeRank100)
+		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%% %8.2f%%\n", "noise-free marks", *r.NoiseFreeRank1, *r.NoiseFreeRank10, *r.NoiseFreeRank100)
 	}
 	if r.ImageRank10Exhaustive != nil {
 		fmt.Fprintf(w, "%-16s %8.2f%% %8.2f%%\n", "image exhaustive", *r.ImageRank1Exhaustive, *r.ImageRank10Exhaustive)

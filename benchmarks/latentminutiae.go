@@ -140,9 +140,7 @@ func runLatentMinutiae(args []string) error {
 		}
 		stats[k], errs[k] = measureLatentMinutiae(l, s.template, dumpTo)
 		if errs[k] == nil {
-			sc := scoreLatent(stats[k].template, prints, sources[k])
-			stats[k].mateFMR, stats[k].impostorsAbove = sc.mateFMR, sc.above
-			stats[k].impostors, stats[k].impostorsAt = sc.impostors, sc.impostorsAt
+			stats[k].latentScores = scoreLatent(stats[k].template, prints, sources[k])
 			stats[k].oracleFMR = scoreLatent(stats[k].oracle, prints, sources[k]).mateFMR
 		}
 		progress.add(1)
@@ -160,7 +158,7 @@ func runLatentMinutiae(args []string) error {
 		}
 		fmt.Fprintln(f, "k\tfound\tpaired\treference\tdeep\tregion\tfmr\tabove")
 		for k, s := range stats {
-			fmt.Fprintf(f, "%d\t%d\t%d\t%d\t%d\t%d\t%.3g\t%d\n", k, s.found, s.paired, s.reference, s.deep, s.regionArea, s.mateFMR, s.impostorsAbove)
+			fmt.Fprintf(f, "%d\t%d\t%d\t%d\t%d\t%d\t%.3g\t%d\n", k, s.found, s.paired, s.reference, s.deep, s.regionArea, s.mateFMR, s.above)
 		}
 		return f.Close()
 	}
@@ -200,17 +198,11 @@ type latentMinutiaStats struct {
 	// pairDist, pairAngle are the paired minutiae's position (pixels) and
 	// direction (radians) differences.
 	pairDist, pairAng []float64
-	// mateFMR is LatentFMR of the latent's score against its finger's
-	// impression 1 (1 when it has fewer than 2 minutiae); impostorsAbove
-	// how many prints of other fingers (every impression) score higher.
-	mateFMR        float64
-	impostorsAbove int
-	// impostors counts the comparisons with prints of other fingers, and
-	// impostorsAt those whose estimated FMR is at most calibrationChecks[i]:
-	// whether the latent calibration, made on crops of full-print
+	// The latent's comparisons with its finger's impression 1 and with
+	// every print of the other fingers (see scoreLatent); impostorsAt
+	// checks whether the latent calibration, made on crops of full-print
 	// templates, holds for latents extracted from images.
-	impostors   int
-	impostorsAt [len(calibrationChecks)]int
+	latentScores
 }
 
 // calibrationChecks are the estimated FMRs the latent calibration is
@@ -411,8 +403,9 @@ func measureLatentMinutiae(l *latentSim, exemplar minutiae.Template, dumpTo stri
 }
 
 // latentScores are a latent's comparisons: mateFMR is the estimated FMR of
-// its score against its finger's exemplar, above how many prints of other
-// fingers score at least as much, impostors how many prints of other
+// its score against its finger's exemplar (1 when it has fewer than 2
+// minutiae), above how many prints of other fingers (every impression)
+// score at least as much, impostors how many prints of other
 // fingers it was compared with and impostorsAt how many of them have an
 // estimated FMR of at most calibrationChecks[i].
 type latentScores struct {
@@ -537,10 +530,10 @@ func printLatentMinutiae(w io.Writer, stats []latentMinutiaStats) {
 		if s.mateFMR*19970 < 9.5 {
 			proxy++
 		}
-		if s.found >= 2 && s.impostorsAbove == 0 {
+		if s.found >= 2 && s.above == 0 {
 			top1++
 		}
-		if s.found >= 2 && s.impostorsAbove < 10 {
+		if s.found >= 2 && s.above < 10 {
 			top10++
 		}
 		found += s.found

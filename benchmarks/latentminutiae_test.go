@@ -41,8 +41,8 @@ func TestAngleBetween(t *testing.T) {
 // each count against what its estimated FMR promises.
 func TestLatentMinutiaeCalibrationLine(t *testing.T) {
 	stats := []latentMinutiaStats{
-		{impostors: 1000, impostorsAt: [len(calibrationChecks)]int{10, 1, 0}},
-		{impostors: 500, impostorsAt: [len(calibrationChecks)]int{5, 0, 0}},
+		{latentScores: latentScores{impostors: 1000, impostorsAt: [len(calibrationChecks)]int{10, 1, 0}}},
+		{latentScores: latentScores{impostors: 500, impostorsAt: [len(calibrationChecks)]int{5, 0, 0}}},
 	}
 	var b strings.Builder
 	printLatentMinutiae(&b, stats)

@@ -496,14 +496,11 @@ func fillGallery(ctx context.Context, srv *serverProcess, model *distractorModel
 				if k >= subjects {
 					return
 				}
-				rng := rand.New(rand.NewPCG(seed, uint64(k)))
 				req := &whorlv1.EnrollRequest{SubjectId: fmt.Sprintf("synthetic-%d", k)}
-				for p := range min(distractorFingers, n-k*distractorFingers) {
-					t := model.Template(rng)
-					t.Position = minutiae.FingerPosition(1 + p)
+				for _, t := range syntheticSubject(model, seed, k, n) {
 					tp, err := t.ToProto()
 					if err == nil {
-						req.Fingers = append(req.Fingers, &whorlv1.Finger{Position: whorlv1.FingerPosition(1 + p), Source: &whorlv1.Finger_Template{Template: tp}})
+						req.Fingers = append(req.Fingers, &whorlv1.Finger{Position: whorlv1.FingerPosition(t.Position), Source: &whorlv1.Finger_Template{Template: tp}})
 					}
 				}
 				req.RequestId = req.SubjectId

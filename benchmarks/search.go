@@ -265,10 +265,7 @@ func measureSearch(cfg searchConfig) (searchRun, error) {
 	res.SearchMsP99 = ms(percentile(lat, 0.99))
 
 	if cfg.exhaustive {
-		exRanks, err := exhaustiveRanks(prints, mates, probes, model, cfg.seed, cfg.gallery)
-		if err != nil {
-			return searchRun{}, err
-		}
+		exRanks := exhaustiveRanks(prints, mates, probes, model, cfg.seed, cfg.gallery)
 		lost := 0
 		for k := range probes {
 			if exRanks[k] == 1 && ranks[k] != 1 {
@@ -365,7 +362,7 @@ func liveHeap() uint64 {
 // with every probe and dropped a subject at a time, on GOMAXPROCS
 // goroutines, so that a gallery of any size fits in memory (a prepared
 // entry is about 30 KB).
-func exhaustiveRanks(prints []sample, mates, probes []int, model *distractorModel, seed uint64, size int) ([]int, error) {
+func exhaustiveRanks(prints []sample, mates, probes []int, model *distractorModel, seed uint64, size int) []int {
 	probeEntries := make([]*matcher.Prepared, len(probes))
 	for k, i := range probes {
 		probeEntries[k] = matcher.Prepare(prints[i].template)
@@ -410,17 +407,16 @@ func exhaustiveRanks(prints []sample, mates, probes []int, model *distractorMode
 				if subject >= subjects {
 					break
 				}
-				rng := rand.New(rand.NewPCG(seed, uint64(subject)))
-				fingers := min(distractorFingers, n-subject*distractorFingers)
-				for range fingers {
-					entry := matcher.Prepare(matcher.Stored(model.Template(rng)))
+				fingers := syntheticSubject(model, seed, subject, n)
+				for _, f := range fingers {
+					entry := matcher.Prepare(matcher.Stored(f))
 					for q, probe := range probeEntries {
 						if m.Compare(probe, entry).Score > mateScore[q] {
 							local[q]++
 						}
 					}
 				}
-				progress.add(fingers)
+				progress.add(len(fingers))
 			}
 			mu.Lock()
 			for q, c := range local {
@@ -438,11 +434,27 @@ func exhaustiveRanks(prints []sample, mates, probes []int, model *distractorMode
 			ranks[k] = size + 1
 		}
 	}
-	return ranks, nil
+	return ranks
 }
 
 // distractorFingers is how many fingers a synthetic subject has.
 const distractorFingers = 10
+
+// syntheticSubject makes the fingers of synthetic subject k of n
+// distractor fingers: ten (the last subject possibly fewer), at positions
+// 1, 2, …, from the subject's own seeded generator, so that every suite
+// that enrols or compares the distractors (the gallery, the exhaustive
+// ranks, the load suite's server) sees the same ones, whatever the order
+// the subjects are made in.
+func syntheticSubject(model *distractorModel, seed uint64, k, n int) []minutiae.Template {
+	rng := rand.New(rand.NewPCG(seed, uint64(k)))
+	fingers := make([]minutiae.Template, min(distractorFingers, n-k*distractorFingers))
+	for p := range fingers {
+		fingers[p] = model.Template(rng)
+		fingers[p].Position = minutiae.FingerPosition(1 + p)
+	}
+	return fingers
+}
 
 // addDistractors enrols n synthetic fingers as ten-finger subjects
 // "synthetic-<k>" (the last one possibly smaller), built on GOMAXPROCS
@@ -457,19 +469,12 @@ func addDistractors(g *matcher.Gallery, model *distractorModel, seed uint64, n i
 	var firstErr error
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			fingers := make([]minutiae.Template, 0, distractorFingers)
 			for {
 				k := int(next.Add(1)) - 1
 				if k >= subjects {
 					return
 				}
-				rng := rand.New(rand.NewPCG(seed, uint64(k)))
-				fingers = fingers[:0]
-				for p := range min(distractorFingers, n-k*distractorFingers) {
-					t := model.Template(rng)
-					t.Position = minutiae.FingerPosition(1 + p)
-					fingers = append(fingers, t)
-				}
+				fingers := syntheticSubject(model, seed, k, n)
 				if err := g.AddSubject(fmt.Sprintf("synthetic-%d", k), fingers); err != nil {
 					mu.Lock()
 					firstErr = cmpOr(firstErr, err)

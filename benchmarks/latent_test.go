@@ -18,12 +18,7 @@ func TestLatentSuiteJSON(t *testing.T) {
 	if _, err := os.Stat(set); err != nil {
 		t.Skipf("reference data absent (%s): skipping", set)
 	}
-	jsonPath := filepath.Join(t.TempDir(), "latent.json")
-	require.NoError(t, runLatent([]string{"--limit", "10", "--gallery", "200", "--unsolved", "50", "--json", jsonPath, set}))
-	b, err := os.ReadFile(jsonPath)
-	require.NoError(t, err)
-	var got map[string]any
-	require.NoError(t, json.Unmarshal(b, &got))
+	got := latentJSON(t, set, "--limit", "10", "--gallery", "200", "--unsolved", "50")
 	for _, field := range []string{
 		"gallery", "latents", "image_rank1", "image_rank10", "image_rank100",
 		"marked_rank1", "marked_rank10", "marked_rank100", "search_ms_median", "search_ms_p99",
@@ -53,12 +48,7 @@ func TestLatentSuiteJSON(t *testing.T) {
 	assert.NotContains(t, got, "noise_free_rank10", "only with --noise-free")
 
 	// The same seed simulates the same latents: the same results.
-	again := filepath.Join(t.TempDir(), "again.json")
-	require.NoError(t, runLatent([]string{"--limit", "10", "--gallery", "200", "--unsolved", "50", "--json", again, set}))
-	b2, err := os.ReadFile(again)
-	require.NoError(t, err)
-	var got2 map[string]any
-	require.NoError(t, json.Unmarshal(b2, &got2))
+	got2 := latentJSON(t, set, "--limit", "10", "--gallery", "200", "--unsolved", "50")
 	for _, field := range []string{"image_rank1", "image_rank10", "marked_rank1", "marked_rank10", "reverse_found", "image_minutiae_median", "marked_minutiae_median"} {
 		assert.Equal(t, got[field], got2[field], field)
 	}
@@ -72,17 +62,8 @@ func TestLatentSuiteNoiseFree(t *testing.T) {
 	if _, err := os.Stat(set); err != nil {
 		t.Skipf("reference data absent (%s): skipping", set)
 	}
-	run := func(extra ...string) map[string]any {
-		path := filepath.Join(t.TempDir(), "latent.json")
-		args := append([]string{"--limit", "20", "--gallery", "300", "--unsolved", "0", "--json", path}, extra...)
-		require.NoError(t, runLatent(append(args, set)))
-		b, err := os.ReadFile(path)
-		require.NoError(t, err)
-		var got map[string]any
-		require.NoError(t, json.Unmarshal(b, &got))
-		return got
-	}
-	plain, noiseFree := run(), run("--noise-free")
+	args := []string{"--limit", "20", "--gallery", "300", "--unsolved", "0"}
+	plain, noiseFree := latentJSON(t, set, args...), latentJSON(t, set, append(args, "--noise-free")...)
 	rates := []string{"image_rank1", "image_rank10", "image_rank100", "marked_rank1", "marked_rank10", "marked_rank100"}
 	for _, field := range append(rates, "image_no_minutiae", "image_minutiae_median", "marked_minutiae_median") {
 		assert.Equal(t, plain[field], noiseFree[field], field)
@@ -97,6 +78,19 @@ func TestLatentSuiteNoiseFree(t *testing.T) {
 		assert.Contains(t, noiseFree, field)
 	}
 	assert.Positive(t, noiseFree["noise_free_rank1"], "the exemplar's own minutiae find some mate first")
+}
+
+// latentJSON runs the latent suite on set with flags and returns what
+// --json wrote.
+func latentJSON(t *testing.T, set string, flags ...string) map[string]any {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "latent.json")
+	require.NoError(t, runLatent(append(append(flags, "--json", path), set)))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(b, &got))
+	return got
 }
 
 func TestLatentSuiteRefuses(t *testing.T) {
